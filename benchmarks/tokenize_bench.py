@@ -1,0 +1,129 @@
+"""Tokenizer measurements on the KLUE NER split (not a test; rerunnable).
+
+    .venv/bin/python benchmarks/tokenize_bench.py [--data ../shared/data/klue-ner] [--limit N]
+
+Reports: entity boundary coverage of every tokenizer on eval.tsv; Kkma
+sentences/s on train.tsv with 1 and 2 workers (JVMs started beforehand, start-up
+timed apart); cold vs warm cache time on train.tsv (the warm run uses a fresh
+tokenizer and must start no worker); alignment ms/sentence.  Uses a throw-away
+workspace, so the real cache is untouched.  The KLUE reader here is ad hoc.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tagger.tokenizers import TOKENIZERS, entity_boundary_coverage, get_tokenizer  # noqa: E402
+from tagger.tokenizers.align import align_analysis  # noqa: E402
+from tagger.tokenizers.kkma import KkmaTokenizer  # noqa: E402
+from tagger.types import Sentence, Span  # noqa: E402
+
+
+def read_klue(path: Path, limit: int = 0) -> list[Sentence]:
+    out, chars, tags = [], [], []
+
+    def flush():
+        if chars:
+            out.append(Sentence("".join(chars), spans_of(tags)))
+            chars.clear()
+            tags.clear()
+    for line in path.open(encoding="utf-8"):
+        line = line.rstrip("\n")
+        if line.startswith("## "):
+            continue
+        if not line:
+            flush()
+            continue
+        ch, tag = line.split("\t")
+        chars.append(ch)
+        tags.append(tag)
+    flush()
+    return out[:limit] if limit else out
+
+
+def spans_of(tags: list[str]) -> list[Span]:
+    spans, start = [], None
+    for i, tag in enumerate(tags + ["O"]):
+        if start is not None and not tag.startswith("I-"):
+            spans.append(Span(start, i, tags[start][2:]))
+            start = None
+        if tag.startswith("B-"):
+            start = i
+    return spans
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def coverage(ev: list[Sentence]) -> None:
+    texts = [s.text for s in ev]
+    for name in TOKENIZERS:
+        res = get_tokenizer(name).tokenize_many(texts, workers=2)
+        cov = entity_boundary_coverage(ev, res.tokens)
+        print(f"coverage {name:10s} {cov['coverage']:.4f} ({cov['covered']}/{cov['entities']})"
+              f"  fallbacks={len(res.fallbacks)}  {res.seconds:.1f}s")
+
+
+def throughput(texts: list[str]) -> tuple:
+    rates, tokens = {}, None
+    for n in (1, 2):
+        tok = KkmaTokenizer()
+        _, start = timed(lambda: tok.pool.warm(n))
+        res, sec = timed(lambda: tok.tokenize_many(texts, workers=n, cache=(n == 2)))
+        rates[n] = len(texts) / sec
+        print(f"kkma workers={n}: JVM start {start:.1f}s, {len(texts)} sentences in {sec:.1f}s"
+              f" = {rates[n]:.1f} sent/s (workers used: {tok.pool.used},"
+              f" fallbacks: {len(res.fallbacks)})")
+        tokens = tokens if tokens is not None else res.tokens
+        if n == 2:
+            print(f"  workers=2 identical to workers=1: {res.tokens == tokens}")
+            cold = sec
+        tok.close()
+    print(f"  speed-up workers=2 / workers=1: {rates[2] / rates[1]:.2f}x")
+    return cold, tokens
+
+
+def warm_cache(texts: list[str], cold: float) -> None:
+    fresh = KkmaTokenizer()
+    res, sec = timed(lambda: fresh.tokenize_many(texts, workers=2))
+    print(f"cache: cold {cold:.2f}s (2 workers, JVMs already up), warm {sec:.3f}s"
+          f" = {100 * sec / cold:.2f}% ; warm run started {fresh.pool.starts} workers,"
+          f" hits={res.cache_hits} analyzed={res.analyzed}")
+
+
+def align_speed(texts: list[str], token_lists) -> None:
+    morphs = [[(t.form, t.pos) for t in toks] for toks in token_lists]
+    _, sec = timed(lambda: [align_analysis(t, m) for t, m in zip(texts, morphs)])
+    mean_len = sum(map(len, texts)) / len(texts)
+    print(f"alignment: {1000 * sec / len(texts):.3f} ms/sentence (mean {mean_len:.0f} chars)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "klue-ner"))
+    ap.add_argument("--limit", type=int, default=0, help="use only the first N sentences")
+    args = ap.parse_args()
+    data = Path(args.data)
+    os.environ["TAGGER_WORKSPACE"] = tempfile.mkdtemp(prefix="tokbench-")
+    print(f"workspace {os.environ['TAGGER_WORKSPACE']}, cpus {os.cpu_count()}")
+    coverage(read_klue(data / "eval.tsv", args.limit))
+    train = [s.text for s in read_klue(data / "train.tsv", args.limit)]
+    cold, tokens = throughput(train)
+    warm_cache(train, cold)
+    align_speed(train, tokens)
+    for name in ("kkma", "char+kkma"):
+        get_tokenizer(name).close()
+
+
+if __name__ == "__main__":
+    main()

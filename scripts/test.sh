@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Sets up (see setup.sh) and runs the whole test suite. Extra arguments go to pytest.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh || exit $?
+.venv/bin/python -m pytest -ra "$@"
+rc=$?
+if [ "$rc" = "5" ]; then
+  echo "test.sh: pytest collected no tests: that is a failure" >&2
+  exit 1
+fi
+exit "$rc"

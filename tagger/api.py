@@ -1,0 +1,86 @@
+"""The documented Python API that the CLI and the app both use.
+
+    import tagger
+    corpus = tagger.load_corpus("data/samples/ner_klue.tsv")
+    model = tagger.train(corpus, tokenizer="char", epochs=5)
+    model.save("models/demo")
+    scores = tagger.evaluate(tagger.load_model("models/demo"), corpus)
+    tagger.load_model("models/demo").predict(["김철수는 서울에 산다."])
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+from .types import Sentence, TaggerError
+
+
+def load_corpus(path, format: Optional[str] = None, encoding: Optional[str] = None):
+    from .corpus import load_corpus as _load
+    return _load(path, format=format, encoding=encoding)
+
+
+def tokenize(texts: Sequence[str], tokenizer: str = "kkma", **kw):
+    """Tokenize sentences (cached on disk); returns a ``TokenizeResult``."""
+    from .tokenizers import get_tokenizer
+    return get_tokenizer(tokenizer).tokenize_many(list(texts), **kw)
+
+
+def _sentences(data) -> tuple[list[Sentence], Optional[str]]:
+    """(sentences, granularity) from a Corpus, a path or a list of Sentences."""
+    if data is None:
+        return None, None
+    if isinstance(data, (str, Path)):
+        data = load_corpus(data)
+    if hasattr(data, "sentences"):
+        if data.has_errors():
+            first = next(p for p in data.problems if p.level == "error")
+            raise TaggerError(f"{first} (and {sum(p.level == 'error' for p in data.problems) - 1} more errors)")
+        return list(data.sentences), data.granularity
+    return list(data), None
+
+
+def train(train_data, dev_data=None, *, tokenizer: Optional[str] = None, callbacks=(), resume=None,
+          model_config=None, train_config=None, **overrides):
+    """Train a tagger. ``overrides`` are TaggerConfig / TrainConfig field names
+    (``rnn_type``, ``hidden_size``, ``use_crf``, ``epochs``, ``lr`` ...)."""
+    from dataclasses import fields
+    from .model import TaggerConfig
+    from .training import TrainConfig, train as _train, with_overrides
+    from .defaults import DEFAULT_TOKENIZER
+    mc, tc = model_config or TaggerConfig(), train_config or TrainConfig()
+    m_names, t_names = {f.name for f in fields(mc)}, {f.name for f in fields(tc)}
+    unknown = set(overrides) - m_names - t_names
+    if unknown:
+        raise TaggerError(f"unknown training settings: {', '.join(sorted(unknown))}")
+    mc = with_overrides(mc, **{k: v for k, v in overrides.items() if k in m_names})
+    tc = with_overrides(tc, **{k: v for k, v in overrides.items() if k in t_names})
+    tr, gran = _sentences(train_data)
+    dv, _ = _sentences(dev_data)
+    return _train(tr, dv, tokenizer=tokenizer or DEFAULT_TOKENIZER, model_config=mc, train_config=tc,
+                  granularity=gran or "char", callbacks=callbacks, resume=resume)
+
+
+def load_model(path, device: str = "cpu"):
+    from .trained import TaggerModel
+    return TaggerModel.load(path, device=device)
+
+
+def predict_spans(model, sentences: Sequence[Sentence], batch_size: int = 64):
+    """Predicted entities per sentence as (Span, score) lists, plus the raw results."""
+    from .types import Span
+    results = model.predict([s.text for s in sentences], batch_size=batch_size)
+    spans = [[(Span(e["start"], e["end"], e["label"]), e["score"]) for e in r["entities"]] for r in results]
+    return spans, results
+
+
+def evaluate(model, data, granularity: Optional[str] = None) -> dict:
+    """seqeval scores of ``model`` on a labelled corpus, at the corpus's own granularity."""
+    from .scoring import error_counts, score
+    sentences, gran = _sentences(data)
+    spans, _ = predict_spans(model, sentences)
+    predicted = [[s for s, _ in sp] for sp in spans]
+    out = score(sentences, predicted, granularity or gran or "char")
+    out["errors"] = error_counts(sentences, predicted)
+    out["tokenizer"] = model.tokenizer
+    return out

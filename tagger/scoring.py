@@ -1,0 +1,91 @@
+"""Scores at the corpus's own granularity: predictions (character spans) are
+projected onto the gold units (characters for KLUE, words for CoNLL and
+sentence-tags) and scored there with seqeval, so runs with different
+tokenizers are compared on the same gold."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Optional, Sequence
+
+from .project import spans_to_token_tags
+from .types import Sentence, Span, Token
+
+_WORD = re.compile(r"\S+")
+
+
+def units(text: str, granularity: Optional[str]) -> list[Token]:
+    """The gold units: every character (spaces included) or every word."""
+    if granularity == "word":
+        return [Token(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
+    return [Token(c, i, i + 1) for i, c in enumerate(text)]
+
+
+def unit_tags(text: str, spans: Sequence[Span], granularity: Optional[str]) -> list[str]:
+    return spans_to_token_tags(units(text, granularity), spans)
+
+
+def score(sentences: Sequence[Sentence], predicted: Sequence[Sequence[Span]],
+          granularity: Optional[str] = "char") -> dict:
+    """seqeval (default, conlleval-compatible mode) micro P/R/F1, per type,
+    macro F1, plus KLUE's character-level macro F1 over the labels but ``O``."""
+    from seqeval.metrics import classification_report  # pure Python; imported when scoring
+
+    gold = [unit_tags(s.text, s.spans, granularity) for s in sentences]
+    pred = [unit_tags(s.text, p, granularity) for s, p in zip(sentences, predicted)]
+    report = classification_report(gold, pred, output_dict=True, zero_division=0)
+    micro = report.get("micro avg", {"precision": 0.0, "recall": 0.0, "f1-score": 0.0})
+    per_type = {k: {"precision": v["precision"], "recall": v["recall"], "f1": v["f1-score"],
+                    "support": int(v["support"])}
+                for k, v in report.items() if not k.endswith(" avg")}
+    return {
+        "entity_f1": float(micro["f1-score"]),
+        "precision": float(micro["precision"]),
+        "recall": float(micro["recall"]),
+        "macro_f1": float(report["macro avg"]["f1-score"]) if per_type else 0.0,
+        "char_macro_f1": char_macro_f1(sentences, predicted),
+        "per_type": per_type,
+        "sentences": len(sentences),
+        "granularity": granularity or "char",
+    }
+
+
+def char_macro_f1(sentences: Sequence[Sentence], predicted: Sequence[Sequence[Span]]) -> float:
+    """Macro F1 over character-level BIO labels, ``O`` left out (KLUE's
+    character-level metric). Labels are those in the gold or the predictions."""
+    tp, fp, fn = Counter(), Counter(), Counter()
+    for s, p in zip(sentences, predicted):
+        g_tags = unit_tags(s.text, s.spans, "char")
+        p_tags = unit_tags(s.text, p, "char")
+        for g, q in zip(g_tags, p_tags):
+            if g == q:
+                tp[g] += 1
+            else:
+                fp[q] += 1
+                fn[g] += 1
+    labels = sorted((set(tp) | set(fp) | set(fn)) - {"O"})
+    if not labels:
+        return 0.0
+    f1s = []
+    for lab in labels:
+        denom = 2 * tp[lab] + fp[lab] + fn[lab]
+        f1s.append(2 * tp[lab] / denom if denom else 0.0)
+    return sum(f1s) / len(f1s)
+
+
+def error_counts(sentences: Sequence[Sentence], predicted: Sequence[Sequence[Span]]) -> dict:
+    """Entity errors split into boundary, type, missed and spurious."""
+    out = Counter(correct=0, boundary=0, type=0, missed=0, spurious=0)
+    for s, pred in zip(sentences, predicted):
+        gold = set(s.spans)
+        pred = set(pred)
+        out["correct"] += len(gold & pred)
+        g_left, p_left = gold - pred, pred - gold
+        for g in g_left:
+            same = [p for p in p_left if (p.start, p.end) == (g.start, g.end)]
+            over = [p for p in p_left if p.start < g.end and g.start < p.end]
+            out["type" if same else "boundary" if over else "missed"] += 1
+        for p in p_left:
+            if not any(g.start < p.end and p.start < g.end for g in g_left):
+                out["spurious"] += 1
+    return dict(out)

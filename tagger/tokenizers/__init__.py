@@ -1,0 +1,39 @@
+"""Tokenizers: ``char``, ``eojeol``, ``kkma`` (morphemes aligned to the text)
+and ``char+kkma`` (characters with Kkma features).
+
+    tok = get_tokenizer("kkma")
+    res = tok.tokenize_many(texts, workers=2, progress=lambda done, total: ...)
+    res.tokens, res.fallbacks, res.cache_hits
+
+Importing this package never imports konlpy or jpype: Kkma runs in worker
+subprocesses started on first use.
+"""
+from __future__ import annotations
+
+from ..types import TaggerError
+from .base import TokenizeResult, Tokenizer, entity_boundary_coverage, fallback_tokens
+from .kkma import CharKkmaTokenizer, KkmaTokenizer
+from .simple import CharTokenizer, EojeolTokenizer
+
+TOKENIZERS = ("char", "eojeol", "kkma", "char+kkma")
+_INSTANCES: dict[str, Tokenizer] = {}
+
+__all__ = ["TOKENIZERS", "TokenizeResult", "Tokenizer", "entity_boundary_coverage",
+           "fallback_tokens", "get_tokenizer"]
+
+
+def get_tokenizer(name: str) -> Tokenizer:
+    """The shared instance of tokenizer ``name`` (one Kkma worker pool per
+    process, whichever of ``kkma``/``char+kkma`` asks for it)."""
+    if name not in TOKENIZERS:
+        raise TaggerError(f"unknown tokenizer {name!r} (choose from {', '.join(TOKENIZERS)})")
+    if name not in _INSTANCES:
+        if name == "char":
+            _INSTANCES[name] = CharTokenizer()
+        elif name == "eojeol":
+            _INSTANCES[name] = EojeolTokenizer()
+        elif name == "kkma":
+            _INSTANCES[name] = KkmaTokenizer()
+        else:
+            _INSTANCES[name] = CharKkmaTokenizer(get_tokenizer("kkma"))
+    return _INSTANCES[name]

@@ -1,0 +1,266 @@
+"""Kkma morpheme tokenizer (``kkma``) and Kkma-featured characters
+(``char+kkma``).
+
+Kkma runs in worker subprocesses (see :mod:`.kkma_worker`); this module never
+imports konlpy.  Before Kkma sees a sentence it is cut into pieces:
+
+* runs of more than ``MAX_RUN`` identical Hangul characters (Kkma's time grows
+  about 1.7x per repeated jamo) become one token of their own, POS ``UN``,
+  reported as a fallback for the sentence;
+* the rest is chunked at spaces into pieces of at most ``CHUNK`` characters
+  (a longer word is cut hard), each a separate request with its own time
+  bound, offsets stitched back.
+
+A piece Kkma fails on (Java exception, time-out, dead worker) gets the
+script-run fallback tokenization (POS ``UN``) and the sentence is reported in
+``fallbacks``.  Normal analyses, guarded runs and Kkma exceptions are cached
+(the latter two with a note, so a hit is still reported); time-outs and dead
+workers are not, so they are retried next time.
+"""
+from __future__ import annotations
+
+import atexit
+import re
+import time
+import weakref
+from importlib import metadata
+from typing import Optional, Sequence
+
+from ..types import Token
+from .base import Progress, Tokenizer, TokenizeResult, fallback_tokens
+from .cache import TokenCache, decode_tokens, encode_tokens, text_key
+from .kkma_worker import WorkerPool
+
+MAX_RUN = 6
+CHUNK = 300
+DEFAULT_TIMEOUT = 10.0
+_RUN = re.compile(r"([\uac00-\ud7a3\u3131-\u318e])\1{%d,}" % MAX_RUN)
+_WORD = re.compile(r"\S+")
+_POOLS: "weakref.WeakSet[WorkerPool]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_pools() -> None:
+    for pool in list(_POOLS):
+        pool.close()
+
+
+def plan(text: str) -> tuple[list, list[str]]:
+    """Pieces of ``text``: ``("kkma", offset, piece)`` or ``("run", offset,
+    piece)``, in order, plus the notes for guarded runs."""
+    pieces, notes, last = [], [], 0
+    for m in _RUN.finditer(text):
+        pieces += _chunks(text, last, m.start())
+        pieces.append(("run", m.start(), m.group()))
+        notes.append(f"run of {len(m.group())} x {m.group(1)!r} at {m.start()} kept as one token")
+        last = m.end()
+    pieces += _chunks(text, last, len(text))
+    return pieces, notes
+
+
+def _chunks(text: str, lo: int, hi: int) -> list:
+    out, start, end = [], None, None
+    for m in _WORD.finditer(text, lo, hi):
+        if start is not None and m.end() - start > CHUNK:
+            out.append(("kkma", start, text[start:end]))
+            start = None
+        if start is None:
+            start = m.start()
+        end = m.end()
+        while end - start > CHUNK:        # one word longer than a chunk
+            out.append(("kkma", start, text[start:start + CHUNK]))
+            start += CHUNK
+    if start is not None:
+        out.append(("kkma", start, text[start:end]))
+    return out
+
+
+class KkmaTokenizer(Tokenizer):
+    name = "kkma"
+
+    def __init__(self, pool: Optional[WorkerPool] = None):
+        self.pool = pool or WorkerPool()
+        _POOLS.add(self.pool)
+        self._version: Optional[str] = None
+
+    @property
+    def version(self) -> str:
+        if self._version is None:
+            from .align import ALIGN_VERSION
+            try:
+                konlpy = metadata.version("konlpy")
+            except metadata.PackageNotFoundError:
+                konlpy = "none"
+            self._version = f"{ALIGN_VERSION}.p1/konlpy-{konlpy}"
+        return self._version
+
+    def tokenize(self, text: str) -> list[Token]:
+        return self.tokenize_many([text], cache=False).tokens[0]
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def tokenize_many(self, texts: Sequence[str], *, cache: bool = True, workers: int = 1,
+                      progress: Progress = None, timeout: Optional[float] = None) -> TokenizeResult:
+        """``analyzed`` counts the sentences analysed now (neither cache hits
+        nor blank ones); identical texts are analysed once."""
+        t0 = time.perf_counter()
+        slots: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
+            slots.setdefault(text, []).append(i)
+        tokens: list = [None] * len(texts)
+        notes: dict[int, str] = {}
+        store = TokenCache() if cache else None
+        batch: list = []
+        try:
+            todo, hits = self._from_cache(store, slots, tokens, notes)
+            analyzed = sum(len(slots[t]) for t in todo)
+            done = len(texts) - analyzed
+            if progress:
+                progress(done, len(texts))
+            for text, toks, reason, keep in self._analyse(todo, max(1, workers),
+                                                          timeout or DEFAULT_TIMEOUT):
+                done += self._place(slots[text], toks, reason, tokens, notes)
+                if store is not None and keep:
+                    batch.append((text_key(text), encode_tokens(toks), reason or None))
+                    if len(batch) >= 256:
+                        store.put_many(self.name, self.version, batch)
+                        batch = []
+                if progress:
+                    progress(done, len(texts))
+        finally:
+            if store is not None:
+                store.put_many(self.name, self.version, batch)
+                store.close()
+            self.pool.resize(1)
+        return TokenizeResult(tokens, sorted(notes.items()), time.perf_counter() - t0,
+                              hits, analyzed)
+
+    @staticmethod
+    def _place(idx: list[int], toks: list, reason: str, tokens: list, notes: dict) -> int:
+        for n, i in enumerate(idx):
+            tokens[i] = toks if n == 0 else list(toks)
+            if reason:
+                notes[i] = reason
+        return len(idx)
+
+    def _from_cache(self, store, slots, tokens, notes):
+        """Fill what the cache (and blank input) answers; return the texts
+        still to analyse and the number of sentences served from the cache."""
+        keys = {text: text_key(text) for text in slots} if store else {}
+        found = store.get_many(self.name, self.version, keys.values()) if store else {}
+        todo, hits = [], 0
+        for text, idx in slots.items():
+            hit = found.get(keys[text]) if found else None
+            if hit is not None:
+                hits += self._place(idx, decode_tokens(text, hit[0]), hit[1], tokens, notes)
+            elif not text.strip():
+                self._place(idx, [], "", tokens, notes)
+            else:
+                todo.append(text)
+        return todo, hits
+
+    def _analyse(self, texts: list[str], workers: int, timeout: float):
+        """Yield ``(text, tokens, reason, cacheable)`` per text, in completion
+        order; the Kkma pieces of every text go through the worker pool."""
+        pending: dict[int, _Pending] = {}
+
+        def jobs():
+            for n, text in enumerate(texts):
+                pending[n] = item = _Pending(text)
+                for k, (kind, _, piece) in enumerate(item.pieces):
+                    if kind == "kkma":
+                        yield (n, k), piece
+
+        for (n, k), status, payload in self.pool.run(jobs(), workers, timeout):
+            pending[n].settle(k, status, payload)
+            for m in [m for m, item in pending.items() if item.left == 0]:
+                yield pending.pop(m).assemble()
+        for item in pending.values():
+            yield item.assemble()
+
+
+class _Pending:
+    """One sentence on its way through the pool."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.pieces, self.reasons = plan(text)
+        self.results: dict[int, object] = {}
+        self.left = sum(kind == "kkma" for kind, _, _ in self.pieces)
+        self.keep = True             # cacheable
+
+    def settle(self, k: int, status: str, payload) -> None:
+        self.results[k] = payload    # token rows, or the failure (a str)
+        self.left -= 1
+        if status != "ok":
+            self.reasons.append(payload)
+            # Kkma exceptions are deterministic; time-outs and deaths are not
+            self.keep = self.keep and status == "error" and "OutOfMemory" not in payload
+
+    def assemble(self) -> tuple:
+        text, toks = self.text, []
+        for k, (kind, off, piece) in enumerate(self.pieces):
+            if kind == "run":
+                toks.append(Token(piece, off, off + len(piece), piece, "UN"))
+            elif isinstance(self.results[k], str):
+                toks += fallback_tokens(piece, off)
+            else:
+                toks += [Token(text[off + s:off + e], off + s, off + e, f, p)
+                         for s, e, f, p in self.results[k]]
+        return text, toks, "; ".join(dict.fromkeys(self.reasons)), self.keep
+
+
+def char_features(text: str, morphs: list[Token]) -> list[Token]:
+    """One token per character, ``feats = (form, pos, position)`` of the first
+    morpheme covering it.  Position: B/I/E/S inside that morpheme; a char the
+    next morpheme also covers (했 = 하+었) is marked E (S if the first morpheme
+    starts there too), so the morpheme boundary inside it shows; whitespace
+    gets ``("<sp>", "<sp>", "O")``, an uncovered char ``("<none>", "<none>", "O")``."""
+    first: list = [None] * len(text)
+    shared = [False] * len(text)
+    for m in morphs:
+        for c in range(m.start, m.end):
+            if first[c] is None:
+                first[c] = m
+            elif first[c] is not m:
+                shared[c] = True
+    out = []
+    for c, ch in enumerate(text):
+        m = first[c]
+        if ch.isspace():
+            feats = ("<sp>", "<sp>", "O")
+        elif m is None:
+            feats = ("<none>", "<none>", "O")
+        else:
+            if c == m.start:
+                where = "S" if (m.end - m.start == 1 or shared[c]) else "B"
+            else:
+                where = "E" if (c == m.end - 1 or shared[c]) else "I"
+            feats = (m.form, m.pos, where)
+        out.append(Token(ch, c, c + 1, feats[0], feats[1], feats))
+    return out
+
+
+class CharKkmaTokenizer(Tokenizer):
+    """Characters (whitespace included, as ``char``) carrying the features of
+    the Kkma morpheme covering them; shares the ``kkma`` analyses and cache."""
+    name = "char+kkma"
+
+    def __init__(self, kkma: KkmaTokenizer):
+        self.kkma = kkma
+
+    @property
+    def version(self) -> str:
+        return f"{self.kkma.version}+c1"
+
+    def tokenize(self, text: str) -> list[Token]:
+        return char_features(text, self.kkma.tokenize(text))
+
+    def tokenize_many(self, texts: Sequence[str], **kw) -> TokenizeResult:
+        res = self.kkma.tokenize_many(texts, **kw)
+        res.tokens = [char_features(t, toks) for t, toks in zip(texts, res.tokens)]
+        return res
+
+    def close(self) -> None:
+        self.kkma.close()

@@ -1,0 +1,272 @@
+"""Kkma in worker subprocesses, so that the main process never loads a JVM.
+
+Worker side (``python -m tagger.tokenizers.kkma_worker``): start Kkma once,
+say ``{"ready": true}``, then answer one JSON line per request line
+``{"id": n, "text": "..."}`` with ``{"id": n, "ok": true, "t": [[start, end,
+form, pos], ...]}`` (already aligned to the text) or ``{"id": n, "ok": false,
+"error": "..."}``.  Its real stdout is kept for the protocol and fd 1 is
+pointed at stderr, so nothing Java prints can corrupt it.
+
+Parent side (:class:`WorkerPool`): N workers, one request in flight each, a
+deadline per request; a worker that misses it is killed (its whole process
+group) and replaced, and the request is reported as timed out.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+from ..types import TaggerError
+
+START_TIMEOUT = 180.0   # seconds for a JVM to start and load Kkma's dictionaries
+_PLACEHOLDER = "\ue000"  # stands in for characters Kkma's bridge cannot return
+
+
+# ---------------------------------------------------------------- worker side
+def _bmp_safe(text: str) -> str:
+    """Kkma/JPype fail on characters outside the BMP (emoji); one placeholder
+    per code point keeps every offset."""
+    if all(ord(c) < 0xD800 or 0xE000 <= ord(c) < 0x10000 for c in text):
+        return text
+    return "".join(c if ord(c) < 0xD800 or 0xE000 <= ord(c) < 0x10000 else _PLACEHOLDER
+                   for c in text)
+
+
+def analyse(kkma, text: str) -> list:
+    from .align import align_analysis
+    safe = _bmp_safe(text)
+    out = []
+    for form, pos, s, e in align_analysis(safe, kkma.pos(safe)):
+        if safe is not text and _PLACEHOLDER in form and safe[s:e] == form:
+            form = text[s:e]
+        out.append([s, e, form, pos])
+    return out
+
+
+def main() -> int:
+    proto = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+    def send(obj) -> None:
+        proto.write(json.dumps(obj) + "\n")
+        proto.flush()
+
+    try:
+        from konlpy.tag import Kkma
+        kkma = Kkma()
+        kkma.pos("시작합니다")
+    except BaseException as err:  # no Java, no konlpy, JVM failure
+        send({"ready": False, "error": f"{type(err).__name__}: {err}"})
+        return 1
+    send({"ready": True, "pid": os.getpid()})
+    for line in sys.stdin.buffer:
+        req = json.loads(line)
+        try:
+            send({"id": req["id"], "ok": True, "t": analyse(kkma, req["text"])})
+        except Exception as err:  # Java exceptions arrive as Python ones
+            send({"id": req["id"], "ok": False, "error": f"{type(err).__name__}: {err}"[:300]})
+    return 0
+
+
+# ---------------------------------------------------------------- parent side
+class _Worker:
+    def __init__(self, command: list[str]):
+        root = str(Path(__file__).resolve().parent.parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        self.err = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            command, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self.err, env=env, start_new_session=True)
+        self.fd = self.proc.stdout.fileno()
+        self.buf = b""
+        self.state = "starting"          # starting | idle | busy
+        self.deadline = time.monotonic() + START_TIMEOUT
+        self.job = None                  # (request id, key) while busy
+
+    def send(self, req_id: int, key, text: str, timeout: float) -> None:
+        self.state, self.job = "busy", (req_id, key)
+        self.deadline = time.monotonic() + timeout
+        try:
+            self.proc.stdin.write((json.dumps({"id": req_id, "text": text}) + "\n").encode())
+            self.proc.stdin.flush()
+        except OSError:
+            pass  # it died; the EOF on its stdout reports it
+
+    def read(self):
+        """Complete messages now readable; ``None`` at EOF."""
+        chunk = os.read(self.fd, 1 << 16)
+        if not chunk:
+            return None
+        self.buf += chunk
+        *lines, self.buf = self.buf.split(b"\n")
+        return [json.loads(x) for x in lines if x.strip()]
+
+    def stderr_tail(self) -> str:
+        try:
+            self.err.seek(0)
+            lines = self.err.read().decode("utf-8", "replace").strip().splitlines()
+            return " | ".join(lines[-3:])
+        except (OSError, ValueError):
+            return ""
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.proc.kill()
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+        self.proc.wait()
+        self.err.close()
+
+
+class WorkerPool:
+    """Kkma worker processes kept between calls. ``starts`` counts every
+    worker ever launched (tests use it to prove a cache hit started none).
+    ``command`` replaces the worker program (tests use a fake one)."""
+
+    def __init__(self, command: Optional[list[str]] = None):
+        self.command = command or [sys.executable, "-m", "tagger.tokenizers.kkma_worker"]
+        self.workers: list[_Worker] = []
+        self.starts = 0
+        self.used = 0
+        self._ever_ready = False
+        self._req = 0
+
+    def _spawn(self) -> _Worker:
+        self.starts += 1
+        return _Worker(self.command)
+
+    def warm(self, n: int) -> None:
+        """Start workers until ``n`` are running and wait until all are ready
+        (benchmarks use it to time analysis apart from JVM start-up)."""
+        list(self.run(iter(()), n, 1.0, force=True))
+
+    def resize(self, n: int) -> None:
+        while len(self.workers) > n:
+            self.workers.pop().kill()
+
+    def close(self) -> None:
+        self.resize(0)
+
+    def run(self, jobs: Iterable[tuple], size: int, timeout: float,
+            force: bool = False) -> Iterator[tuple]:
+        """Analyse ``(key, text)`` jobs on ``size`` workers; yields ``(key,
+        status, payload)`` in completion order, status ``ok`` (payload: token
+        rows), ``error`` (Kkma raised; payload: message), ``timeout`` or
+        ``died`` (payload: reason).  ``used`` afterwards: how many workers
+        answered.  ``force``: wait for every worker to be ready even without
+        jobs."""
+        jobs = iter(jobs)
+        first = next(jobs, None)
+        if first is None and not force:    # nothing to analyse: start no JVM
+            return
+        jobs = itertools.chain([first] if first else [], jobs)
+        answered: set = set()
+        self.used = 0
+        while len(self.workers) < size:
+            self.workers.append(self._spawn())
+        sel = selectors.DefaultSelector()
+        for w in self.workers[:size]:
+            sel.register(w.fd, selectors.EVENT_READ, w)
+        exhausted, failures, ok = False, 0, False
+        try:
+            while True:
+                active = self.workers[:size]
+                exhausted = exhausted or self._feed(active, jobs, timeout)
+                waiting = ("busy", "starting") if force else ("busy",)
+                if exhausted and not any(w.state in waiting for w in active):
+                    ok = True
+                    return
+                wait = min(w.deadline for w in active if w.state != "idle") - time.monotonic()
+                out = []
+                for skey, _ in sel.select(max(0.0, wait)):
+                    got = self._on_readable(skey.data, sel)
+                    if got and got[0][1] == "ok":
+                        answered.add(id(skey.data))
+                        self.used = len(answered)
+                    out += got
+                now = time.monotonic()
+                for w in self.workers[:size]:
+                    if w.state != "idle" and now > w.deadline:
+                        why = (f"timed out after {timeout:g}s" if w.state == "busy"
+                               else f"no answer within {START_TIMEOUT:g}s")
+                        out += self._replace(w, sel, "timeout", why)
+                for item in out:
+                    if item[1] != "start-failed":
+                        yield item
+                        continue
+                    failures += 1
+                    if not self._ever_ready or failures > 3:
+                        raise TaggerError(f"Kkma worker could not start: {item[2]}")
+        finally:
+            sel.close()
+            # abandoned mid-request or failed: drop workers whose answer would be stale
+            keep = [w for w in self.workers if w.state == "idle" or (ok and w.state == "starting")]
+            for w in self.workers:
+                if w not in keep:
+                    w.kill()
+            self.workers = keep
+
+    def _feed(self, active, jobs, timeout: float) -> bool:
+        """Give every idle worker a job; True once the jobs are exhausted."""
+        for w in active:
+            if w.state == "idle":
+                nxt = next(jobs, None)
+                if nxt is None:
+                    return True
+                self._req += 1
+                w.send(self._req, nxt[0], nxt[1], timeout)
+        return False
+
+    def _on_readable(self, w: _Worker, sel) -> list:
+        msgs = w.read()
+        if msgs is None:
+            return self._replace(w, sel, "died", f"Kkma worker died ({w.stderr_tail()})")
+        out = []
+        for msg in msgs:
+            if "ready" in msg:
+                if not msg["ready"]:
+                    why = f"{msg.get('error', '?')} ({w.stderr_tail()})"
+                    return self._replace(w, sel, "died", why)
+                w.state, self._ever_ready = "idle", True
+            elif w.job and msg.get("id") == w.job[0]:
+                key = w.job[1]
+                w.state, w.job = "idle", None
+                if msg["ok"]:
+                    out.append((key, "ok", msg["t"]))
+                else:
+                    out.append((key, "error", f"Kkma error: {msg['error']}"))
+        return out
+
+    def _replace(self, w: _Worker, sel, status: str, why: str) -> list:
+        """Kill ``w`` and start a fresh worker in its place; report its job
+        (or, for a worker that never became ready, the start failure)."""
+        job, was_starting = w.job, w.state == "starting"
+        sel.unregister(w.fd)
+        w.kill()
+        fresh = self._spawn()
+        self.workers[self.workers.index(w)] = fresh
+        sel.register(fresh.fd, selectors.EVENT_READ, fresh)
+        if was_starting:
+            return [(None, "start-failed", why)]
+        return [(job[1], status, why)] if job else []
+
+
+if __name__ == "__main__":
+    sys.exit(main())

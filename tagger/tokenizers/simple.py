@@ -1,0 +1,29 @@
+"""Tokenizers that need no analyser: characters and eojeol (space-separated
+words)."""
+from __future__ import annotations
+
+import re
+
+from ..types import Token
+from .base import Tokenizer
+
+_WORD = re.compile(r"\S+")
+
+
+class CharTokenizer(Tokenizer):
+    """Every character is a token, whitespace included: KLUE labels a space
+    like any other character and some entities start on one."""
+    name = "char"
+    version = "1"
+
+    def tokenize(self, text: str) -> list[Token]:
+        return [Token(ch, i, i + 1) for i, ch in enumerate(text)]
+
+
+class EojeolTokenizer(Tokenizer):
+    """Maximal runs of non-whitespace characters."""
+    name = "eojeol"
+    version = "1"
+
+    def tokenize(self, text: str) -> list[Token]:
+        return [Token(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]

@@ -1,0 +1,204 @@
+"""Training: tokenize (cached) -> project gold spans -> encode once -> epochs
+of length-bucketed batches, early stopping on dev entity F1 at the corpus's
+own granularity, the best state kept. Reports through callbacks and returns
+the history; prints nothing."""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Optional, Sequence
+
+import torch
+
+from . import scoring as ev
+from .data import DataConfig, Vocabs, build_vocabs, encode, length_batches, oov_rate
+from .model import Tagger, TaggerConfig
+from .project import spans_to_token_tags
+from .trained import TaggerModel, decode_encoded, resolve_device
+from .types import Sentence, TaggerError
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 2e-3
+    clip: float = 5.0
+    patience: int = 6             # epochs without a better dev F1 before stopping
+    seed: int = 1
+    device: str = "auto"          # auto | cpu | cuda
+    dev_fraction: float = 0.1     # held out of train when no dev set is given
+    eval_batch_size: int = 256
+
+
+class Callback:
+    """Hooks ``train`` calls; override what you need. All default to no-ops."""
+    def on_message(self, text: str) -> None: ...
+    def on_tokenize(self, done: int, total: int) -> None: ...
+    def on_batch(self, epoch: int, step: int, steps: int) -> None: ...
+    def on_epoch(self, record: dict) -> None: ...
+    def on_checkpoint(self, state: dict) -> None: ...
+
+
+def holdout_split(sentences: Sequence[Sentence], fraction: float):
+    """A deterministic dev split: every k-th sentence (k = round(1/fraction))."""
+    k = max(2, round(1 / fraction))
+    train = [s for i, s in enumerate(sentences) if i % k != k - 1]
+    dev = [s for i, s in enumerate(sentences) if i % k == k - 1]
+    return train, dev
+
+
+def _tokenize(tokenizer, sentences, cbs, what: str):
+    res = tokenizer.tokenize_many([s.text for s in sentences], cache=True,
+                                  progress=lambda d, t: [c.on_tokenize(d, t) for c in cbs])
+    for idx, reason in res.fallbacks:
+        _say(cbs, f"{what} sentence {idx + 1}: {tokenizer.name} fallback: {reason}")
+    return res
+
+
+def _say(cbs, text):
+    for c in cbs:
+        c.on_message(text)
+
+
+def prepare(train_s, dev_s, tokenizer, vocabs: Optional[Vocabs], types, cbs, data_cfg, bigrams):
+    """Tokenize both splits, report coverage, build vocabs from train only, encode."""
+    from .tokenizers import entity_boundary_coverage
+    t0 = time.perf_counter()
+    tr, dv = _tokenize(tokenizer, train_s, cbs, "train"), _tokenize(tokenizer, dev_s, cbs, "dev")
+    stats = {"tokenize_seconds": time.perf_counter() - t0,
+             "cache_hits": tr.cache_hits + dv.cache_hits, "analyzed": tr.analyzed + dv.analyzed,
+             "fallbacks": len(tr.fallbacks) + len(dv.fallbacks)}
+    cov = entity_boundary_coverage(train_s, tr.tokens)
+    stats["coverage"] = cov["coverage"]
+    if vocabs is None:
+        vocabs = build_vocabs(tr.tokens, types, tokenizer.name, data_cfg, bigrams=bigrams)
+    stats["dev_oov_rate"] = oov_rate(vocabs, dv.tokens)
+    _say(cbs, f"tokenized with {tokenizer.name} in {stats['tokenize_seconds']:.1f}s "
+              f"({stats['cache_hits']} cached); entity boundary coverage {cov['coverage']:.2%}; "
+              f"vocabulary {len(vocabs.words)}; dev OOV rate {stats['dev_oov_rate']:.2%}")
+    enc_tr = encode(tr.tokens, vocabs, [spans_to_token_tags(t, s.spans) for t, s in zip(tr.tokens, train_s)])
+    enc_dv = encode(dv.tokens, vocabs)
+    enc_dv.extra["tokens"] = dv.tokens
+    return vocabs, enc_tr, enc_dv, stats
+
+
+def train(train_sentences: Sequence[Sentence], dev_sentences: Optional[Sequence[Sentence]] = None, *,
+          tokenizer: str = "char", model_config: TaggerConfig = TaggerConfig(),
+          train_config: TrainConfig = TrainConfig(), data_config: DataConfig = DataConfig(),
+          granularity: str = "char", callbacks: Sequence[Callback] = (),
+          resume: Optional[dict] = None) -> TaggerModel:
+    """Train a tagger; returns the model at its best dev epoch. ``resume`` is a
+    checkpoint dict (see ``TaggerModel.load_checkpoint``) to continue from."""
+    from .tokenizers import get_tokenizer
+    cbs, cfg = list(callbacks), train_config
+    if dev_sentences is None:
+        train_sentences, dev_sentences = holdout_split(train_sentences, cfg.dev_fraction)
+        _say(cbs, f"no dev set: holding out {len(dev_sentences)} of the training sentences as dev")
+    if not train_sentences or not dev_sentences:
+        raise TaggerError("training needs at least one training and one dev sentence")
+    device = resolve_device(cfg.device)
+    _say(cbs, f"device: {device}" + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""))
+    torch.manual_seed(cfg.seed)
+    tok = get_tokenizer(tokenizer)
+    types = sorted({sp.label for s in train_sentences for sp in s.spans})
+    vocabs, enc_tr, enc_dv, stats = prepare(
+        train_sentences, dev_sentences, tok, resume["vocabs"] if resume else None, types, cbs,
+        data_config, bigrams=model_config.bigram_dim > 0)
+    module = Tagger(model_config, vocabs.sizes(), vocabs.tags).to(device)
+    model = TaggerModel(module, vocabs, tok.name, tok.version, {
+        "tagger_config": asdict(model_config), "train_config": asdict(cfg),
+        "data_config": asdict(data_config), "granularity": granularity, "tokenize": stats})
+    loop = _Loop(model, enc_tr.to(device), enc_dv.to(device), dev_sentences, cfg, cbs, device)
+    if resume:
+        loop.restore(resume)
+    loop.run()
+    return model
+
+
+class _Loop:
+    def __init__(self, model: TaggerModel, enc_tr, enc_dv, dev_sentences, cfg: TrainConfig, cbs, device):
+        self.model, self.enc_tr, self.enc_dv, self.dev = model, enc_tr, enc_dv, dev_sentences
+        self.cfg, self.cbs, self.device = cfg, cbs, device
+        self.opt = torch.optim.Adam(model.module.parameters(), lr=cfg.lr)
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.history: list[dict] = []
+        self.best_f1, self.best_state, self.bad, self.epoch = -1.0, None, 0, 0
+
+    def restore(self, ck: dict) -> None:
+        self.model.module.load_state_dict(ck["state"])
+        self.opt.load_state_dict(ck["optimizer"])
+        self.gen.set_state(ck["generator"])
+        self.history, self.epoch, self.bad = list(ck["history"]), int(ck["epoch"]), int(ck["bad"])
+        self.best_f1, self.best_state = float(ck["best_f1"]), ck["best_state"]
+
+    def checkpoint(self) -> dict:
+        return {"state": self.model.module.state_dict(), "optimizer": self.opt.state_dict(),
+                "generator": self.gen.get_state(), "history": self.history, "epoch": self.epoch,
+                "bad": self.bad, "best_f1": self.best_f1, "best_state": self.best_state,
+                "vocabs": self.model.vocabs.to_json(), "meta": self.model.meta,
+                "tokenizer": [self.model.tokenizer, self.model.tokenizer_version]}
+
+    def run(self) -> None:
+        while self.epoch < self.cfg.epochs and self.bad < self.cfg.patience:
+            self.epoch += 1
+            record = self.one_epoch()
+            self.history.append(record)
+            for c in self.cbs:
+                c.on_epoch(dict(record))
+            state = self.checkpoint()
+            for c in self.cbs:
+                c.on_checkpoint(state)
+        if self.best_state is not None:
+            self.model.module.load_state_dict(self.best_state)
+        self.model.meta["history"] = self.history
+        best = max(self.history, key=lambda r: r["dev_f1"]) if self.history else {}
+        self.model.meta["best_epoch"] = best.get("epoch")
+        self.model.meta["dev_scores"] = best.get("dev_scores")
+
+    def one_epoch(self) -> dict:
+        module, enc = self.model.module, self.enc_tr
+        module.train()
+        batches = length_batches(enc.lengths, self.cfg.batch_size, shuffle=True, generator=self.gen)
+        t0, total = time.perf_counter(), torch.zeros((), device=self.device)
+        for step, (idx, max_len) in enumerate(batches, 1):
+            batch = enc.batch(idx.to(self.device, non_blocking=True), max_len)
+            loss = module.loss(batch)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(module.parameters(), self.cfg.clip)
+            self.opt.step()
+            total += loss.detach() * batch["mask"].sum()
+            for c in self.cbs:
+                c.on_batch(self.epoch, step, len(batches))
+        n_tokens = int(enc.lengths.sum())
+        seconds = time.perf_counter() - t0
+        scores = self.dev_scores()
+        f1 = scores["entity_f1"]
+        if f1 > self.best_f1:
+            self.best_f1, self.bad = f1, 0
+            self.best_state = {k: v.detach().clone().cpu() for k, v in module.state_dict().items()}
+        else:
+            self.bad += 1
+        return {"epoch": self.epoch, "loss": float(total) / max(n_tokens, 1), "dev_f1": f1,
+                "dev_precision": scores["precision"], "dev_recall": scores["recall"],
+                "train_seconds": seconds, "tokens_per_s": n_tokens / max(seconds, 1e-9),
+                "best": self.bad == 0, "dev_scores": _brief(scores)}
+
+    def dev_scores(self) -> dict:
+        tokens = self.enc_dv.extra["tokens"]
+        preds = decode_encoded(self.model.module, self.enc_dv, self.cfg.eval_batch_size)
+        spans = [self.model.spans(toks, tags, conf) for toks, (tags, conf) in zip(tokens, preds)]
+        return ev.score(self.dev, [[s for s, _ in sp] for sp in spans], self.model.meta["granularity"])
+
+
+def _brief(scores: dict) -> dict:
+    return {k: v for k, v in scores.items() if k != "per_type"}
+
+
+def with_overrides(cfg, **kw):
+    """``dataclasses.replace`` ignoring ``None`` values (CLI options not given)."""
+    return replace(cfg, **{k: v for k, v in kw.items() if v is not None})
+
+
+__all__ = ["TrainConfig", "Callback", "train", "holdout_split", "with_overrides"]

@@ -1,0 +1,137 @@
+"""The CLI contract: streams, JSON shapes and exit codes (char tokenizer: no JVM)."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tagger.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "samples" / "ner_klue.tsv"
+DEV = ROOT / "data" / "samples" / "ner_klue_dev.tsv"
+CONLL = ROOT / "data" / "samples" / "ner_conll.tsv"
+FAST = ["--tokenizer", "char", "--hidden", "32", "--layers", "1", "--batch-size", "8",
+        "--lr", "0.01", "--device", "cpu"]
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, errs = capsys.readouterr()
+    return code, out, errs
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("m") / "model"
+    assert main(["train", "--train", str(SAMPLE), "--dev", str(DEV), *FAST, "--epochs", "3",
+                 "--out", str(out)]) == 0
+    return out
+
+
+def test_validate_json_and_exit_code_ok(capsys):
+    code, out, _ = run(capsys, "validate", SAMPLE, "--json", "--tokenizer", "char")
+    assert code == 0
+    rep = json.loads(out)
+    assert rep["format"] == "klue" and rep["encoding"] == "utf-8"
+    assert rep["sentences"] > 10 and sum(rep["entities"].values()) > 10
+    assert rep["coverage"]["char"]["coverage"] == 1.0
+    assert {"line", "level", "message"} <= set(rep["problems"][0]) if rep["problems"] else True
+
+
+def test_validate_reports_path_line_and_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("서울에\tB-LC O\n김철수가 왔다\tB-PS O\n", encoding="utf-8")
+    code, out, errs = run(capsys, "validate", bad, "--format", "sentence-tags")
+    assert code == 2
+    assert f"{bad}:1: error:" in errs
+    code, out, _ = run(capsys, "validate", bad, "--format", "sentence-tags", "--json")
+    assert code == 2 and json.loads(out)["problems"][0]["line"] == 1
+
+
+def test_missing_file_is_exit_2_without_traceback(tmp_path, capsys):
+    code, out, errs = run(capsys, "validate", tmp_path / "nope.tsv")
+    assert code == 2 and "nope.tsv" in errs and "Traceback" not in errs and out == ""
+
+
+def test_unknown_option_value_is_exit_2(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["train", "--train", str(SAMPLE), "--cell", "transformer", "--out", "x"])
+    assert e.value.code == 2
+
+
+def test_train_prints_model_dir_last_and_refuses_nonempty_out(model_dir, capsys):
+    assert (model_dir / "model.json").is_file() and (model_dir / "weights.pt").is_file()
+    code, out, errs = run(capsys, "train", "--train", SAMPLE, *FAST, "--epochs", "1", "--out", model_dir)
+    assert code == 2 and "not empty" in errs
+
+
+def test_train_stdout_is_only_the_model_dir(tmp_path, capsys):
+    out_dir = tmp_path / "m2"
+    code, out, errs = run(capsys, "train", "--train", SAMPLE, *FAST, "--epochs", "1", "--out", out_dir)
+    assert code == 0
+    assert out.strip().splitlines()[-1] == str(out_dir)
+    assert "epoch 1/1" in errs and "dev F1" in errs and "device: cpu" in errs
+    assert "holding out" in errs  # no --dev: a train-internal dev split
+
+
+def test_resume_continues_from_checkpoint(model_dir, tmp_path, capsys):
+    out_dir = tmp_path / "resumed"
+    code, out, errs = run(capsys, "train", "--train", SAMPLE, "--dev", DEV, "--resume", model_dir,
+                          "--epochs", "4", "--out", out_dir)
+    assert code == 0, errs
+    assert "resuming" in errs and "epoch 4/4" in errs and "epoch 1/" not in errs
+    meta = json.loads((out_dir / "model.json").read_text())
+    assert [h["epoch"] for h in meta["history"]] == [1, 2, 3, 4]
+
+
+def test_evaluate_json_fields(model_dir, capsys):
+    code, out, _ = run(capsys, "evaluate", "--model", model_dir, "--data", DEV, "--json")
+    assert code == 0
+    s = json.loads(out)
+    for key in ("entity_f1", "precision", "recall", "macro_f1", "char_macro_f1", "per_type", "sentences"):
+        assert key in s
+    assert 0.0 <= s["entity_f1"] <= 1.0 and s["sentences"] > 0
+
+
+def test_predict_json_lines(model_dir, capsys):
+    code, out, _ = run(capsys, "predict", "--model", model_dir, "--json", "김민준은 서울에 갔다.", "두 번째 문장")
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert code == 0 and len(lines) == 2
+    first = lines[0]
+    assert first["text"] == "김민준은 서울에 갔다."
+    for t in first["tokens"]:
+        assert first["text"][t["start"]:t["end"]] == t["text"] and "tag" in t
+    for e in first["entities"]:
+        assert {"text", "label", "start", "end", "score"} <= set(e)
+
+
+@pytest.mark.parametrize("fmt", ["klue", "conll", "sentence-tags"])
+def test_predict_writes_a_labelled_corpus(model_dir, tmp_path, capsys, fmt):
+    import tagger
+    code, out, _ = run(capsys, "predict", "--model", model_dir, "--format", fmt, "김민준은 서울에 갔다.")
+    assert code == 0
+    path = tmp_path / f"pre.{fmt}.tsv"
+    path.write_text(out, encoding="utf-8")
+    corpus = tagger.load_corpus(path, format=fmt)
+    assert not corpus.has_errors() and corpus.sentences[0].text == "김민준은 서울에 갔다."
+
+
+def test_not_a_model_dir_is_exit_2(tmp_path, capsys):
+    code, _, errs = run(capsys, "predict", "--model", tmp_path, "문장")
+    assert code == 2 and "not a model directory" in errs
+
+
+def test_python_dash_m_runs_without_traceback(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "tagger", "evaluate", "--model", str(tmp_path / "x"),
+                        "--data", str(SAMPLE)], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 2 and "Traceback" not in p.stderr and p.stdout == ""
+
+
+def test_conll_training_scores_on_words(tmp_path, capsys):
+    out_dir = tmp_path / "conll"
+    code, _, errs = run(capsys, "train", "--train", CONLL, *FAST, "--epochs", "1", "--out", out_dir)
+    assert code == 0, errs
+    code, out, _ = run(capsys, "evaluate", "--model", out_dir, "--data", CONLL, "--json")
+    assert json.loads(out)["granularity"] == "word"
