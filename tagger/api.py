@@ -41,24 +41,26 @@ def _sentences(data) -> tuple[list[Sentence], Optional[str]]:
 
 
 def train(train_data, dev_data=None, *, tokenizer: Optional[str] = None, callbacks=(), resume=None,
-          model_config=None, train_config=None, **overrides):
-    """Train a tagger. ``overrides`` are TaggerConfig / TrainConfig field names
-    (``rnn_type``, ``hidden_size``, ``use_crf``, ``epochs``, ``lr`` ...)."""
+          model_config=None, train_config=None, data_config=None, **overrides):
+    """Train a tagger. ``overrides`` are TaggerConfig / TrainConfig / DataConfig
+    field names (``rnn_type``, ``hidden_size``, ``use_crf``, ``epochs``, ``lr``,
+    ``min_freq`` ...)."""
     from dataclasses import fields
+    from .data import DataConfig
+    from .defaults import DEFAULT_TOKENIZER
     from .model import TaggerConfig
     from .training import TrainConfig, train as _train, with_overrides
-    from .defaults import DEFAULT_TOKENIZER
-    mc, tc = model_config or TaggerConfig(), train_config or TrainConfig()
-    m_names, t_names = {f.name for f in fields(mc)}, {f.name for f in fields(tc)}
-    unknown = set(overrides) - m_names - t_names
+    cfgs = [model_config or TaggerConfig(), train_config or TrainConfig(), data_config or DataConfig()]
+    names = [{f.name for f in fields(c)} for c in cfgs]
+    unknown = set(overrides) - set().union(*names)
     if unknown:
         raise TaggerError(f"unknown training settings: {', '.join(sorted(unknown))}")
-    mc = with_overrides(mc, **{k: v for k, v in overrides.items() if k in m_names})
-    tc = with_overrides(tc, **{k: v for k, v in overrides.items() if k in t_names})
+    mc, tc, dc = (with_overrides(c, **{k: v for k, v in overrides.items() if k in n})
+                  for c, n in zip(cfgs, names))
     tr, gran = _sentences(train_data)
     dv, _ = _sentences(dev_data)
     return _train(tr, dv, tokenizer=tokenizer or DEFAULT_TOKENIZER, model_config=mc, train_config=tc,
-                  granularity=gran or "char", callbacks=callbacks, resume=resume)
+                  data_config=dc, granularity=gran or "char", callbacks=callbacks, resume=resume)
 
 
 def load_model(path, device: str = "cpu"):

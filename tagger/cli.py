@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float)
     t.add_argument("--device", choices=("auto", "cpu", "cuda"))
     t.add_argument("--seed", type=int)
+    t.add_argument("--set", dest="settings", action="append", metavar="NAME=VALUE", default=[],
+                   help="any other model/training setting, e.g. --set dropout=0.5 --set bigram_dim=32")
     t.add_argument("--resume", metavar="DIR")
     t.add_argument("--overwrite", action="store_true")
     t.add_argument("--out", required=True)

@@ -114,19 +114,49 @@ def _prepare_out(out: Path, overwrite: bool, resuming_here: bool) -> None:
         (out / MODEL_JSON).unlink(missing_ok=True)
 
 
+def _parse_settings(items) -> dict:
+    """``NAME=VALUE`` pairs, values typed by the config field they set."""
+    from dataclasses import fields
+    from .data import DataConfig
+    from .model import TaggerConfig
+    from .training import TrainConfig
+    types = {f.name: f.type for c in (TaggerConfig, TrainConfig, DataConfig) for f in fields(c)}
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or name not in types:
+            raise TaggerError(f"--set {item}: expected NAME=VALUE with NAME one of {', '.join(sorted(types))}")
+        kind = str(types[name])
+        try:
+            if "bool" in kind:
+                if value.lower() not in ("true", "false", "1", "0"):
+                    raise ValueError(value)
+                out[name] = value.lower() in ("true", "1")
+            elif "int" in kind:
+                out[name] = int(value)
+            elif "float" in kind:
+                out[name] = float(value)
+            else:
+                out[name] = value
+        except ValueError:
+            raise TaggerError(f"--set {item}: {value!r} is not a valid {kind}")
+    return out
+
+
 def cmd_train(args) -> int:
     from .model import TaggerConfig
     from .training import TrainConfig
     out = Path(args.out)
     resume = None
-    tokenizer, mc, tc = args.tokenizer, None, None
+    tokenizer, mc, tc, dc = args.tokenizer, None, None, None
     if args.resume:
         resume = load_checkpoint(args.resume)
-        from .data import Vocabs
+        from .data import DataConfig, Vocabs
         from .trained import config_from_json
         resume["vocabs"] = Vocabs.from_json(resume["vocabs"])
         mc = config_from_json(TaggerConfig, resume["meta"]["tagger_config"], args.resume)
         tc = config_from_json(TrainConfig, resume["meta"]["train_config"], args.resume)
+        dc = config_from_json(DataConfig, resume["meta"]["data_config"], args.resume)
         tokenizer = resume["tokenizer"][0]
         err(f"resuming {args.resume} after epoch {resume['epoch']}")
     train_c = _load(args.train, args.format)
@@ -135,10 +165,11 @@ def cmd_train(args) -> int:
     _prepare_out(out, args.overwrite, resuming_here)
     keys = ("rnn_type", "num_layers", "hidden_size", "bidirectional", "use_crf",
             "epochs", "batch_size", "lr", "device", "seed")
-    overrides = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+    overrides = {**_parse_settings(args.settings),
+                 **{k: getattr(args, k) for k in keys if getattr(args, k) is not None}}
     epochs = overrides.get("epochs") or (tc.epochs if tc else TrainConfig().epochs)
     model = api.train(train_c, dev_c, tokenizer=tokenizer, resume=resume, model_config=mc,
-                      train_config=tc, callbacks=[ProgressPrinter(epochs), CheckpointSaver(out)],
+                      train_config=tc, data_config=dc, callbacks=[ProgressPrinter(epochs), CheckpointSaver(out)],
                       **overrides)
     model.meta["train_data"] = str(args.train)
     model.save(out)

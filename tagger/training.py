@@ -129,12 +129,13 @@ class _Loop:
         self.model.module.load_state_dict(ck["state"])
         self.opt.load_state_dict(ck["optimizer"])
         self.gen.set_state(ck["generator"])
+        torch.set_rng_state(ck["torch_rng"])
         self.history, self.epoch, self.bad = list(ck["history"]), int(ck["epoch"]), int(ck["bad"])
         self.best_f1, self.best_state = float(ck["best_f1"]), ck["best_state"]
 
     def checkpoint(self) -> dict:
         return {"state": self.model.module.state_dict(), "optimizer": self.opt.state_dict(),
-                "generator": self.gen.get_state(), "history": self.history, "epoch": self.epoch,
+                "generator": self.gen.get_state(), "torch_rng": torch.get_rng_state(), "history": self.history, "epoch": self.epoch,
                 "bad": self.bad, "best_f1": self.best_f1, "best_state": self.best_state,
                 "vocabs": self.model.vocabs.to_json(), "meta": self.model.meta,
                 "tokenizer": [self.model.tokenizer, self.model.tokenizer_version]}

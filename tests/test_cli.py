@@ -135,3 +135,27 @@ def test_conll_training_scores_on_words(tmp_path, capsys):
     assert code == 0, errs
     code, out, _ = run(capsys, "evaluate", "--model", out_dir, "--data", CONLL, "--json")
     assert json.loads(out)["granularity"] == "word"
+
+
+def _losses(d):
+    return [round(h["loss"], 6) for h in json.loads((Path(d) / "model.json").read_text())["history"]]
+
+
+def test_same_seed_reproduces_and_resume_equals_uninterrupted(tmp_path, capsys):
+    args = ["train", "--train", SAMPLE, "--dev", DEV, *FAST, "--seed", "7", "--set", "dropout=0.3"]
+    assert run(capsys, *args, "--epochs", "4", "--out", tmp_path / "a")[0] == 0
+    assert run(capsys, *args, "--epochs", "4", "--out", tmp_path / "b")[0] == 0
+    assert _losses(tmp_path / "a") == _losses(tmp_path / "b")
+    # stop after 2 epochs, resume to 4: the same run as an uninterrupted one
+    assert run(capsys, *args, "--epochs", "2", "--out", tmp_path / "c")[0] == 0
+    code, _, errs = run(capsys, "train", "--train", SAMPLE, "--dev", DEV, "--resume", tmp_path / "c",
+                        "--epochs", "4", "--out", tmp_path / "c")
+    assert code == 0, errs
+    assert _losses(tmp_path / "c") == _losses(tmp_path / "a")
+
+
+def test_set_option_is_typed_and_checked(tmp_path, capsys):
+    code, _, errs = run(capsys, "train", "--train", SAMPLE, *FAST, "--set", "dropout=lots", "--out", tmp_path / "x")
+    assert code == 2 and "dropout" in errs
+    code, _, errs = run(capsys, "train", "--train", SAMPLE, *FAST, "--set", "nonsense=1", "--out", tmp_path / "y")
+    assert code == 2 and "NAME=VALUE" in errs
