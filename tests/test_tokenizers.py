@@ -68,6 +68,8 @@ def test_plan_guards_runs_and_chunks_long_lines():
     assert [p[0] for p in pieces] == ["kkma", "run", "kkma"]
     assert pieces[1] == ("run", 3, "ㄷ" * 20) and "20 x 'ㄷ'" in notes[0]
     assert pieces[2][2] == "했다 10000000원"      # digit runs are not guarded
+    pieces, notes = plan("ㄱㅏㄴㅏㄷㅏㄹㅏ 하하하하하하 ㅋㅋ")   # mixed jamo: Kkma is slow on them too
+    assert pieces == [("run", 0, "ㄱㅏㄴㅏㄷㅏㄹㅏ"), ("kkma", 9, "하하하하하하 ㅋㅋ")]
     long = " ".join(["가나다라마바사아"] * 2500)  # 22,499 chars
     pieces, _ = plan(long)
     assert all(len(p) <= CHUNK and long[o:o + len(p)] == p for _, o, p in pieces)
@@ -140,7 +142,8 @@ def test_pool_fallbacks_order_and_cache(tmp_path):
     assert again.pool.starts == 0 and res2.analyzed == 0 and res2.cache_hits == 5  # + 1 blank
     assert res2.tokens == res.tokens[:6]
     assert dict(res2.fallbacks).keys() == {2, 4}      # cached notes still reported
-    assert again.tokenize_many(["SLEEP"], timeout=0.5).fallbacks   # time-outs not cached
+    retry = again.tokenize_many(["SLEEP"], timeout=0.5)      # time-outs are not cached
+    assert retry.analyzed == 1 and retry.cache_hits == 0 and retry.fallbacks
     tok.close()
     again.close()
 

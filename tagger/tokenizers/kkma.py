@@ -4,9 +4,9 @@
 Kkma runs in worker subprocesses (see :mod:`.kkma_worker`); this module never
 imports konlpy.  Before Kkma sees a sentence it is cut into pieces:
 
-* runs of more than ``MAX_RUN`` identical Hangul characters (Kkma's time grows
-  about 1.7x per repeated jamo) become one token of their own, POS ``UN``,
-  reported as a fallback for the sentence;
+* runs of more than ``MAX_RUN`` identical Hangul characters or of Hangul
+  compatibility jamo (Kkma's time grows about 1.7x per jamo) become one token of
+  their own, POS ``UN``, reported as a fallback for the sentence;
 * the rest is chunked at spaces into pieces of at most ``CHUNK`` characters
   (a longer word is cut hard), each a separate request with its own time
   bound, offsets stitched back.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import re
+import threading
 import time
 import weakref
 from importlib import metadata
@@ -34,7 +35,10 @@ from .kkma_worker import WorkerPool
 MAX_RUN = 6
 CHUNK = 300
 DEFAULT_TIMEOUT = 10.0
-_RUN = re.compile(r"([\uac00-\ud7a3\u3131-\u318e])\1{%d,}" % MAX_RUN)
+# Kkma's time explodes on runs of compatibility jamo (ㄷ x 13 ~ 1 s, x 20 ~ a
+# minute; mixed ones too: ㄱㅏㄴㅏ... x 16 ~ 1 s) and grows on repeated syllables
+_RUN = re.compile(r"[\u3131-\u318e]{%d,}|([\uac00-\ud7a3\u3131-\u318e])\1{%d,}"
+                  % (MAX_RUN + 1, MAX_RUN))
 _WORD = re.compile(r"\S+")
 _POOLS: "weakref.WeakSet[WorkerPool]" = weakref.WeakSet()
 
@@ -52,7 +56,8 @@ def plan(text: str) -> tuple[list, list[str]]:
     for m in _RUN.finditer(text):
         pieces += _chunks(text, last, m.start())
         pieces.append(("run", m.start(), m.group()))
-        notes.append(f"run of {len(m.group())} x {m.group(1)!r} at {m.start()} kept as one token")
+        what = f"x {m.group()[0]!r}" if len(set(m.group())) == 1 else "jamo"
+        notes.append(f"run of {len(m.group())} {what} at {m.start()} kept as one token")
         last = m.end()
     pieces += _chunks(text, last, len(text))
     return pieces, notes
@@ -76,12 +81,16 @@ def _chunks(text: str, lo: int, hi: int) -> list:
 
 
 class KkmaTokenizer(Tokenizer):
+    """Worker processes stay up between calls (a JVM takes seconds to start
+    and holds ~0.7 GB): ``close()`` ends them, as does the process's exit.
+    Calls from several threads are serialised."""
     name = "kkma"
 
     def __init__(self, pool: Optional[WorkerPool] = None):
         self.pool = pool or WorkerPool()
         _POOLS.add(self.pool)
         self._version: Optional[str] = None
+        self._lock = threading.RLock()
 
     @property
     def version(self) -> str:
@@ -98,12 +107,17 @@ class KkmaTokenizer(Tokenizer):
         return self.tokenize_many([text], cache=False).tokens[0]
 
     def close(self) -> None:
-        self.pool.close()
+        with self._lock:
+            self.pool.close()
 
     def tokenize_many(self, texts: Sequence[str], *, cache: bool = True, workers: int = 1,
                       progress: Progress = None, timeout: Optional[float] = None) -> TokenizeResult:
         """``analyzed`` counts the sentences analysed now (neither cache hits
         nor blank ones); identical texts are analysed once."""
+        with self._lock:
+            return self._tokenize_many(texts, cache, workers, progress, timeout)
+
+    def _tokenize_many(self, texts, cache, workers, progress, timeout) -> TokenizeResult:
         t0 = time.perf_counter()
         slots: dict[str, list[int]] = {}
         for i, text in enumerate(texts):
@@ -132,7 +146,6 @@ class KkmaTokenizer(Tokenizer):
             if store is not None:
                 store.put_many(self.name, self.version, batch)
                 store.close()
-            self.pool.resize(1)
         return TokenizeResult(tokens, sorted(notes.items()), time.perf_counter() - t0,
                               hits, analyzed)
 
