@@ -3,6 +3,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit $?
+bash scripts/setup_browser.sh   # Chromium + CJK fonts for the browser test (skips it if impossible)
 .venv/bin/python -m pytest -ra "$@"
 rc=$?
 if [ "$rc" = "5" ]; then

@@ -21,7 +21,7 @@ CELLS = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}
 class TaggerConfig:
     rnn_type: str = "lstm"          # lstm | gru | rnn
     embedding_dim: int = 128
-    hidden_size: int = 256          # per direction
+    hidden_size: int = 128          # per direction
     num_layers: int = 2
     bidirectional: bool = True
     use_crf: bool = True
@@ -31,7 +31,7 @@ class TaggerConfig:
     char_hidden: int = 64
     pos_dim: int = 32               # 0 disables part-of-speech embeddings
     feat_dim: int = 64              # morpheme-form embedding for char+analyzer units
-    bigram_dim: int = 0             # character-bigram embedding (char units), 0 = off
+    bigram_dim: int = 64            # character-bigram embedding (char units), 0 = off
     layer_norm: bool = False
 
 

@@ -141,6 +141,9 @@ def read_model_json(d: Path) -> dict:
     if meta.get("format_version") != FORMAT_VERSION:
         raise TaggerError(f"{path}: model format version {meta.get('format_version')!r} "
                           f"is not supported (this engine reads {FORMAT_VERSION})")
+    missing = [k for k in ("weights", "vocabs", "tokenizer", "tags") if not isinstance(meta.get(k), (dict, list))]
+    if missing or not isinstance(meta["weights"], dict) or "sha256" not in meta["weights"]:
+        raise TaggerError(f"{path}: incomplete model description (missing {', '.join(missing) or 'weights.sha256'})")
     return meta
 
 

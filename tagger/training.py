@@ -21,11 +21,11 @@ from .types import Sentence, TaggerError
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 20
+    epochs: int = 50
     batch_size: int = 32
     lr: float = 2e-3
     clip: float = 5.0
-    patience: int = 5             # epochs without a better dev F1 before stopping
+    patience: int = 8             # epochs without a better dev F1 before stopping
     seed: int = 1
     device: str = "auto"          # auto | cpu | cuda
     dev_fraction: float = 0.1     # held out of train when no dev set is given
@@ -42,8 +42,9 @@ class Callback:
 
 
 def holdout_split(sentences: Sequence[Sentence], fraction: float):
-    """A deterministic dev split: every k-th sentence (k = round(1/fraction))."""
-    k = max(2, round(1 / fraction))
+    """A deterministic dev split: every k-th sentence (k = round(1/fraction));
+    a corpus too small for that gives its last sentence."""
+    k = max(2, min(round(1 / fraction), len(sentences)))
     train = [s for i, s in enumerate(sentences) if i % k != k - 1]
     dev = [s for i, s in enumerate(sentences) if i % k == k - 1]
     return train, dev

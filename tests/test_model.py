@@ -122,3 +122,18 @@ def test_trains_on_gpu_and_loads_on_cpu(tmp_path):
     model.save(tmp_path / "m")
     cpu = TaggerModel.load(tmp_path / "m", device="cpu")
     assert cpu.predict([S1.text])[0]["entities"] == model.predict([S1.text])[0]["entities"]
+
+
+def test_holdout_split_is_deterministic_and_never_empty():
+    from tagger.training import holdout_split
+    sents = [Sentence(f"문장 {i}") for i in range(25)]
+    tr, dv = holdout_split(sents, 0.1)
+    assert [s.text for s in dv] == ["문장 9", "문장 19"] and len(tr) == 23
+    tr, dv = holdout_split(sents[:3], 0.1)
+    assert len(dv) == 1 and len(tr) == 2
+
+
+def test_model_json_without_weights_is_a_clear_error(tmp_path):
+    (tmp_path / "model.json").write_text(json.dumps({"format_version": 1, "kind": "tagger"}))
+    with pytest.raises(TaggerError, match="incomplete model description"):
+        TaggerModel.load(tmp_path)

@@ -1,0 +1,106 @@
+"""Evaluate: a model on a dataset (seqeval report, confusion matrix with missed
+and spurious entities, error kinds), learning curves, runs side by side."""
+import pandas as pd
+import streamlit as st
+
+import app_ui
+from tagger import TaggerError, ws_models
+from tagger.review import evaluation, report_rows
+
+ws = app_ui.page("Evaluate")
+if not ws_models.models(ws) or not ws.datasets():
+    st.info("Evaluation needs a model and a labelled dataset: train one on the Train page.")
+    app_ui.link("pages/2_Train.py", "Go to Train", ":material/model_training:")
+    st.stop()
+
+a, b = st.columns(2)
+with a:
+    mid = app_ui.pick_model(ws)
+with b:
+    labelled = [d for d in ws.datasets() if d["format"] in ("klue", "conll", "sentence-tags")]
+    did = app_ui.pick_dataset(ws, "Evaluation data", key="dataset", rows=labelled)
+corrected = st.checkbox("Score against the corrected labels (Review page corrections)", False)
+if did is None:
+    st.info("No labelled dataset (klue, conll or sentence-tags) in the workspace.")
+    st.stop()
+
+
+def headline(ev: dict) -> None:
+    c = st.columns(5)
+    c[0].metric("entity F1 (micro)", f"{ev['entity_f1']:.4f}")
+    c[1].metric("precision", f"{ev['precision']:.4f}")
+    c[2].metric("recall", f"{ev['recall']:.4f}")
+    c[3].metric("macro F1", f"{ev['macro_f1']:.4f}")
+    c[4].metric("char-level macro F1", f"{ev['char_macro_f1']:.4f}")
+    st.caption(f"{ev['sentences']} sentences scored on {ev['granularity']}s with seqeval · "
+               f"model tokenizer {ev['tokenizer']}")
+
+
+def errors_and_confusion(ev: dict) -> None:
+    left, right = st.columns([2, 3])
+    with left:
+        st.subheader("Errors")
+        errs = ev["errors"]
+        st.dataframe(pd.DataFrame([{"kind": k, "entities": errs.get(k, 0)} for k in
+                                   ("correct", "boundary", "type", "missed", "spurious")]), hide_index=True)
+        st.caption("boundary: overlaps a gold entity but not exactly · type: same span, other type · "
+                   "missed: no prediction overlaps · spurious: overlaps no gold entity")
+    with right:
+        st.subheader("Entity-type confusion")
+        conf = ev["confusion"]
+        df = pd.DataFrame([[conf["matrix"][r][c] for c in conf["cols"]] for r in conf["rows"]],
+                          index=pd.Index(conf["rows"], name="gold ↓ / predicted →"), columns=conf["cols"])
+        st.dataframe(df, width="stretch")
+
+
+def curves(mid: str) -> None:
+    st.subheader("Learning curves")
+    try:
+        hist = ws_models.model_json(ws, mid).get("history") or []
+    except TaggerError as err:
+        app_ui.fail(err)
+        return
+    app_ui.history_charts(hist)
+
+
+def compare(did: str, corrected: bool) -> None:
+    st.subheader("Runs side by side")
+    ms = ws_models.models(ws)
+    ids = [m["id"] for m in ms]
+    chosen = st.multiselect("Models", ids, default=ids[:2], format_func=lambda i: app_ui.model_label(
+        next(m for m in ms if m["id"] == i)))
+    rows, curves_ = [], {}
+    for m in (m for m in ms if m["id"] in chosen):
+        s = m["summary"] or {}
+        mc, tc = s.get("tagger_config") or {}, s.get("train_config") or {}
+        try:
+            ev = evaluation(ws, m["id"], did, corrected)
+        except TaggerError as err:
+            app_ui.fail(err)
+            continue
+        rows.append({"model": m["id"], "name": m["name"], "tokenizer": m["tokenizer"], "cell": mc.get("rnn_type"),
+                     "layers": mc.get("num_layers"), "hidden": mc.get("hidden_size"), "CRF": mc.get("use_crf"),
+                     "epochs": s.get("epochs"), "best epoch": s.get("best_epoch"), "dev F1 (training)": s.get("dev_f1"),
+                     "F1 here": ev["entity_f1"], "macro F1": ev["macro_f1"], "char macro F1": ev["char_macro_f1"],
+                     "device": s.get("device")})
+        hist = ws_models.model_json(ws, m["id"]).get("history") or []
+        curves_[f"{m['name']} ({m['id']})"] = pd.Series({h["epoch"]: h["dev_f1"] for h in hist})
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if curves_:
+        st.caption("dev F1 per epoch")
+        st.line_chart(pd.DataFrame(curves_), height=260)
+
+
+try:
+    with st.spinner("Predicting and scoring…"):
+        ev = evaluation(ws, mid, did, corrected)
+except TaggerError as err:
+    app_ui.fail(err)
+    st.stop()
+headline(ev)
+st.subheader("Report")
+app_ui.report_table(report_rows(ev))
+errors_and_confusion(ev)
+curves(mid)
+compare(did, corrected)
