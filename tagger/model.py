@@ -33,6 +33,7 @@ class TaggerConfig:
     feat_dim: int = 64              # morpheme-form embedding for char+analyzer units
     bigram_dim: int = 64            # character-bigram embedding (char units), 0 = off
     layer_norm: bool = False
+    unk_dropout: float = 0.2        # in training, replace sparse ids (token, bigram, morpheme) by <unk>
 
 
 class CharEncoder(nn.Module):
@@ -143,17 +144,26 @@ class Tagger(nn.Module):
     def _opt_emb(n: Optional[int], dim: int) -> Optional[nn.Embedding]:
         return nn.Embedding(n, dim, padding_idx=0) if n and dim > 0 else None
 
+    def _unk(self, ids: torch.Tensor) -> torch.Tensor:
+        """Word dropout: in training, a real id becomes <unk> (1) with p = unk_dropout,
+        so the model learns to tag what it has not seen."""
+        p = self.cfg.unk_dropout
+        if not self.training or p <= 0:
+            return ids
+        return ids.masked_fill((torch.rand(ids.shape, device=ids.device) < p) & (ids > 1), 1)
+
     def embed(self, batch: dict) -> torch.Tensor:
-        parts = [self.word_emb(batch["words"])]                         # (B, T, E)
+        parts = [self.word_emb(self._unk(batch["words"]))]              # (B, T, E)
         if self.char_enc is not None:
             parts.append(self.char_enc(batch["chars"]))                 # (B, T, H_c)
         if self.pos_emb is not None:
             parts.append(self.pos_emb(batch["pos"]))
         if self.feat_embs is not None:
             feats = batch["feats"]                                      # (B, T, 3)
-            parts += [emb(feats[..., i]) for i, emb in enumerate(self.feat_embs)]
+            parts.append(self.feat_embs[0](self._unk(feats[..., 0])))    # morpheme form
+            parts += [emb(feats[..., i]) for i, emb in enumerate(self.feat_embs) if i > 0]
         if self.bigram_emb is not None:
-            parts.append(self.bigram_emb(batch["bigrams"]))
+            parts.append(self.bigram_emb(self._unk(batch["bigrams"])))
         return self.in_norm(torch.cat(parts, dim=-1))                   # (B, T, D)
 
     def forward(self, batch: dict) -> torch.Tensor:

@@ -14,7 +14,7 @@ from tagger.types import Sentence, Span, TaggerError
 
 S1 = Sentence("김철수는 서울에 산다.", [Span(0, 3, "PS"), Span(5, 7, "LC")])
 S2 = Sentence("삼성전자가 2020년에 왔다", [Span(0, 4, "OG"), Span(6, 11, "DT")])
-TINY = dict(hidden_size=32, embedding_dim=16, dropout=0.0, char_hidden=16, char_dim=8, pos_dim=8, feat_dim=8)
+TINY = dict(hidden_size=32, embedding_dim=16, dropout=0.0, unk_dropout=0.0, char_hidden=16, char_dim=8, pos_dim=8, feat_dim=8)
 
 
 def _fit(tokenizer="char", **kw):
@@ -137,3 +137,12 @@ def test_model_json_without_weights_is_a_clear_error(tmp_path):
     (tmp_path / "model.json").write_text(json.dumps({"format_version": 1, "kind": "tagger"}))
     with pytest.raises(TaggerError, match="incomplete model description"):
         TaggerModel.load(tmp_path)
+
+
+def test_unk_dropout_only_in_training_and_never_on_padding():
+    m = Tagger(TaggerConfig(**{**TINY, "unk_dropout": 1.0}), {"words": 10}, ["O", "B-X", "I-X"])
+    ids = torch.tensor([[2, 3, 0]])
+    m.train()
+    assert m._unk(ids).tolist() == [[1, 1, 0]]
+    m.eval()
+    assert m._unk(ids).tolist() == [[2, 3, 0]]
