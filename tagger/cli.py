@@ -64,14 +64,97 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true")
     r.add_argument("--format", choices=("klue", "conll", "sentence-tags"))
     r.add_argument("text", nargs="*")
+    _add_lm_parsers(sub)
+    _add_classify_parsers(sub)
     return p
+
+
+def _add_classify_parsers(sub) -> None:
+    """``classify-train``, ``classify-eval``, ``classify-predict`` (handlers in ``cli_classify.py``)."""
+    t = sub.add_parser("classify-train", help="train a sentence classifier on TEXT<TAB>LABEL lines")
+    t.add_argument("--train", required=True)
+    t.add_argument("--dev")
+    t.add_argument("--format", choices=FORMAT_CHOICES, help="default text-label")
+    t.add_argument("--tokenizer", choices=TOKENIZER_CHOICES, help="default char")
+    t.add_argument("--cell", dest="rnn_type", choices=("lstm", "gru", "rnn"))
+    t.add_argument("--layers", dest="num_layers", type=int)
+    t.add_argument("--hidden", dest="hidden_size", type=int)
+    t.add_argument("--no-bidirectional", dest="bidirectional", action="store_const", const=False)
+    t.add_argument("--pooling", choices=("final", "max"), help="final hidden states (default) or max-pooled outputs")
+    t.add_argument("--dropout", type=float)
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    t.add_argument("--seed", type=int)
+    t.add_argument("--overwrite", action="store_true")
+    t.add_argument("--out", required=True)
+
+    e = sub.add_parser("classify-eval", help="accuracy, macro F1, per-class report and confusion matrix")
+    e.add_argument("--model", required=True)
+    e.add_argument("--data", required=True)
+    e.add_argument("--format", choices=FORMAT_CHOICES)
+    e.add_argument("--json", action="store_true")
+
+    r = sub.add_parser("classify-predict", help="label sentences (arguments, or stdin one per line)")
+    r.add_argument("--model", required=True)
+    r.add_argument("--json", action="store_true")
+    r.add_argument("text", nargs="*")
+
+
+def _add_lm_parsers(sub) -> None:
+    """``lm-train``, ``lm-eval``, ``lm-complete`` (handlers in ``cli_lm.py``)."""
+    t = sub.add_parser("lm-train", help="train a language model (n-gram, window or RNN)")
+    t.add_argument("--text", required=True, help="one sentence per line, or any labelled corpus (labels ignored)")
+    t.add_argument("--dev", help="held-out text for early stopping (default: every 10th training line)")
+    t.add_argument("--format", choices=FORMAT_CHOICES)
+    t.add_argument("--kind", required=True, choices=("ngram", "window", "rnn"))
+    t.add_argument("--order", type=int, help="n-gram order 1-5, or the window LM's n (n-1 context tokens)")
+    t.add_argument("--smoothing", choices=("kn", "addk"))
+    t.add_argument("--k", type=float, help="add-k's pseudo-count")
+    t.add_argument("--cell", choices=("lstm", "gru", "rnn"))
+    t.add_argument("--layers", type=int)
+    t.add_argument("--hidden", type=int)
+    t.add_argument("--embedding-dim", type=int)
+    t.add_argument("--dropout", type=float)
+    t.add_argument("--tie", action="store_true", help="tie the output layer to the input embeddings")
+    t.add_argument("--tokenizer", choices=TOKENIZER_CHOICES, help="default kkma")
+    t.add_argument("--min-freq", type=int, help="rarer training tokens become <unk> (default 2)")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--bptt", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    t.add_argument("--overwrite", action="store_true")
+    t.add_argument("--out", required=True)
+
+    e = sub.add_parser("lm-eval", help="perplexity, bits per character and OOV rate on held-out text")
+    e.add_argument("--model", required=True)
+    e.add_argument("--text", required=True)
+    e.add_argument("--format", choices=FORMAT_CHOICES)
+    e.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("lm-complete", help="next-token suggestions and samples after a prefix")
+    c.add_argument("--model", required=True)
+    c.add_argument("--top-k", type=int, default=5)
+    c.add_argument("--sample", type=int, default=0, help="number of sampled continuations")
+    c.add_argument("--temperature", type=float, default=1.0)
+    c.add_argument("--max-tokens", type=int, default=30)
+    c.add_argument("--seed", type=int, default=1)
+    c.add_argument("--json", action="store_true")
+    c.add_argument("prefix", nargs="*", metavar="PREFIX")
+
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     from . import cli_commands as cmds
+    from .cli_classify import HANDLERS as CLASSIFY_HANDLERS
+    from .cli_lm import HANDLERS as LM_HANDLERS
     handler = {"validate": cmds.cmd_validate, "train": cmds.cmd_train,
-               "evaluate": cmds.cmd_evaluate, "predict": cmds.cmd_predict}[args.command]
+               "evaluate": cmds.cmd_evaluate, "predict": cmds.cmd_predict,
+               **LM_HANDLERS, **CLASSIFY_HANDLERS}[args.command]
     try:
         return handler(args)
     except TaggerError as e:

@@ -1,0 +1,19 @@
+"""Language models on the tagger's tokenizations: count-based n-grams
+(interpolated Kneser-Ney, add-k), a window feed-forward LM and RNN LMs,
+compared by perplexity per token and bits per character with one OOV policy.
+
+    from tagger.lm import train_lm, load_lm, save_lm
+    lm = train_lm(lines, kind="ngram", tokenizer="kkma")
+    save_lm(lm, "models/lm"); lm = load_lm("models/lm")
+    lm.evaluate(held_out_lines)["perplexity"]
+    lm.complete("철수와 영희는 식탁에 앉아 사과를", top_k=5)
+"""
+from .common import LMDataConfig
+from .io import load_lm, read_lm_json, save_lm
+from .ngram import NgramConfig
+from .rnn import RNNLMConfig
+from .train import CONFIGS, KINDS, LMTrainConfig, train_lm
+from .window import WindowConfig
+
+__all__ = ["CONFIGS", "KINDS", "LMDataConfig", "LMTrainConfig", "NgramConfig", "RNNLMConfig",
+           "WindowConfig", "load_lm", "read_lm_json", "save_lm", "train_lm"]

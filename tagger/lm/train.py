@@ -1,0 +1,169 @@
+"""Training any of the three LM kinds from lines of text: tokenize (cached),
+vocabulary from the training text only, then counting (n-gram) or epochs of
+Adam with gradient clipping and early stopping on held-out perplexity, the
+best state kept (window, RNN). Reports through ``training.Callback`` hooks;
+prints nothing."""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from typing import Optional, Sequence
+
+import torch
+from torch import nn
+
+from ..trained import resolve_device
+from ..training import Callback
+from ..types import TaggerError
+from .common import LMDataConfig, safe_exp, build_vocab, n_predicted, stream_ids, to_ids, tokenize_lines
+from .ngram import NgramConfig, train_ngram
+from .rnn import RNNLM, RNNLMConfig, RNNLMNet, chunks, columns, detach_state
+from .window import WindowConfig, WindowLM, WindowNet, window_tensors
+
+KINDS = ("ngram", "window", "rnn")
+CONFIGS = {"ngram": NgramConfig, "window": WindowConfig, "rnn": RNNLMConfig}
+
+
+@dataclass(frozen=True)
+class LMTrainConfig:
+    epochs: int = 10
+    batch_size: int = 16        # RNN: parallel stream columns
+    bptt: int = 35              # RNN: truncated-BPTT chunk length
+    window_batch: int = 512     # window LM: examples per batch
+    lr: float = 5e-3
+    clip: float = 1.0
+    patience: int = 2           # epochs without a better held-out perplexity
+    seed: int = 1
+    device: str = "auto"
+    dev_fraction: float = 0.1   # held out of the training text when no dev text is given
+
+
+def _say(cbs, text: str) -> None:
+    for c in cbs:
+        c.on_message(text)
+
+
+def train_lm(texts: Sequence[str], dev_texts: Optional[Sequence[str]] = None, *, kind: str = "ngram",
+             tokenizer: str = "kkma", config=None, train_config: LMTrainConfig = LMTrainConfig(),
+             data_config: LMDataConfig = LMDataConfig(), callbacks: Sequence[Callback] = ()):
+    """Train an LM of ``kind`` on lines of text; ``config`` is that kind's config."""
+    from ..tokenizers import get_tokenizer
+    if kind not in KINDS:
+        raise TaggerError(f"unknown LM kind {kind!r} (choose from {', '.join(KINDS)})")
+    cbs, cfg = list(callbacks), config or CONFIGS[kind]()
+    texts = [t for t in texts if t.strip()]
+    dev_texts = [t for t in dev_texts if t.strip()] if dev_texts is not None else None
+    if dev_texts is None and kind != "ngram":
+        k = max(2, min(round(1 / train_config.dev_fraction), len(texts)))
+        texts, dev_texts = [t for i, t in enumerate(texts) if i % k != k - 1], texts[k - 1::k]
+        _say(cbs, f"no dev text: holding out {len(dev_texts)} of the training lines")
+    if not texts or (kind != "ngram" and not dev_texts):
+        raise TaggerError("an LM needs at least one training line (and one held-out line for window/rnn)")
+    tok = get_tokenizer(tokenizer)
+    progress = lambda d, t: [c.on_tokenize(d, t) for c in cbs]  # noqa: E731
+    t0 = time.perf_counter()
+    tr_toks = tokenize_lines(texts, tokenizer, progress)
+    dv_toks = tokenize_lines(dev_texts, tokenizer, progress) if dev_texts else None
+    tok.close()
+    vocab = build_vocab(tr_toks, data_config)
+    tr_ids = to_ids(tr_toks, vocab)
+    _say(cbs, f"tokenized {len(texts)} lines with {tokenizer} in {time.perf_counter() - t0:.1f}s; "
+              f"{sum(map(len, tr_toks))} tokens, vocabulary {len(vocab)} (min_freq {data_config.min_freq})")
+    meta = {"lm_config": asdict(cfg), "train_config": asdict(train_config),
+            "data_config": asdict(data_config), "train_lines": len(texts)}
+    if kind == "ngram":
+        lm = train_ngram(tr_ids, cfg, vocab, tok.name, tok.version, meta)
+    else:
+        torch.manual_seed(train_config.seed)
+        device = resolve_device(train_config.device)
+        size = len(vocab)
+        lm = (RNNLM(RNNLMNet(cfg, size), vocab, tok.name, tok.version, meta) if kind == "rnn"
+              else WindowLM(WindowNet(cfg, size), vocab, tok.name, tok.version, meta))
+        lm.module.to(device)
+        _NeuralLoop(lm, tr_ids, to_ids(dv_toks, vocab), train_config, cbs, device).run()
+    if dv_toks is not None:
+        lm.meta["dev"] = {k: v for k, v in lm.evaluate_tokens(dv_toks, dev_texts).items()
+                          if k in ("perplexity", "bits_per_char", "tokens", "oov_rate")}
+    return lm
+
+
+def rnn_epoch(net: RNNLMNet, x: torch.Tensor, y: torch.Tensor, cfg: LMTrainConfig, opt, on_step=None) -> tuple:
+    """One pass of truncated BPTT over the column layout; returns (summed loss, tokens)."""
+    state, total, count = None, torch.zeros((), dtype=torch.float64), 0
+    steps = -(-x.size(1) // cfg.bptt)
+    for step, (xc, yc) in enumerate(chunks(x, y, cfg.bptt), 1):
+        state = detach_state(state)                                     # no gradient into past chunks
+        logits, state = net(xc, state)                                  # (B, T, V)
+        n = int((yc >= 0).sum())
+        loss = nn.functional.cross_entropy(logits.flatten(0, 1).float(), yc.flatten(), ignore_index=-100,
+                                           reduction="sum") / max(n, 1)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(net.parameters(), cfg.clip)
+        opt.step()
+        total += loss.detach().double().cpu() * n
+        count += n
+        if on_step:
+            on_step(step, steps)
+    return float(total), count
+
+
+def window_epoch(net: WindowNet, ctx, tgt, cfg: LMTrainConfig, opt, gen, on_step=None) -> tuple:
+    perm = torch.randperm(len(tgt), generator=gen).to(ctx.device)
+    total, steps = torch.zeros((), dtype=torch.float64), -(-len(tgt) // cfg.window_batch)
+    for step, i in enumerate(range(0, len(tgt), cfg.window_batch), 1):
+        idx = perm[i:i + cfg.window_batch]
+        loss = nn.functional.cross_entropy(net(ctx[idx]).float(), tgt[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(net.parameters(), cfg.clip)
+        opt.step()
+        total += loss.detach().double().cpu() * len(idx)
+        if on_step:
+            on_step(step, steps)
+    return float(total), len(tgt)
+
+
+class _NeuralLoop:
+    def __init__(self, lm, tr_ids, dv_ids, cfg: LMTrainConfig, cbs, device):
+        self.lm, self.dv_ids, self.cfg, self.cbs = lm, dv_ids, cfg, cbs
+        self.opt = torch.optim.Adam(lm.module.parameters(), lr=cfg.lr)
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        if lm.kind == "rnn":
+            x, y = columns(stream_ids(tr_ids), cfg.batch_size)
+            self.data = (x.to(device), y.to(device))
+        else:
+            ctx, tgt = window_tensors(tr_ids, lm.cfg.order)
+            self.data = (ctx.to(device), tgt.to(device))
+
+    def run(self) -> None:
+        best, best_state, bad, history = math.inf, None, 0, []
+        for epoch in range(1, self.cfg.epochs + 1):
+            self.lm.module.train()
+            t0 = time.perf_counter()
+            on_step = lambda s, n: [c.on_batch(epoch, s, n) for c in self.cbs]  # noqa: E731
+            if self.lm.kind == "rnn":
+                total, count = rnn_epoch(self.lm.module, *self.data, self.cfg, self.opt, on_step)
+            else:
+                total, count = window_epoch(self.lm.module, *self.data, self.cfg, self.opt, self.gen, on_step)
+            seconds = time.perf_counter() - t0
+            dev_ppl = safe_exp(-self.lm.score_ids(self.dv_ids) / n_predicted(self.dv_ids))
+            improved = dev_ppl < best
+            if improved:
+                best, bad = dev_ppl, 0
+                best_state = {k: v.detach().clone() for k, v in self.lm.module.state_dict().items()}
+            else:
+                bad += 1
+            rec = {"epoch": epoch, "loss": total / max(count, 1), "train_perplexity": safe_exp(total / max(count, 1)),
+                   "dev_perplexity": dev_ppl, "train_seconds": seconds,
+                   "tokens_per_s": count / max(seconds, 1e-9), "best": improved}
+            history.append(rec)
+            for c in self.cbs:
+                c.on_epoch(dict(rec))
+            if bad >= self.cfg.patience:
+                break
+        if best_state is not None:
+            self.lm.module.load_state_dict(best_state)
+        self.lm.meta["history"] = history
+        self.lm.meta["best_epoch"] = min(history, key=lambda r: r["dev_perplexity"])["epoch"]

@@ -1,0 +1,109 @@
+"""Sentence classification: pooling, overfitting a tiny set, scores, CLI contract (char tokenizer: no JVM)."""
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from tagger.classify import Classifier, ClassifierConfig, score_labels, train_classifier
+from tagger.cli import main
+from tagger.corpus import load_corpus
+from tagger.training import TrainConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+CLS = ROOT / "data" / "samples" / "classify.tsv"
+FAST = ["--tokenizer", "char", "--hidden", "32", "--batch-size", "8", "--lr", "0.01", "--device", "cpu"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One intra-op thread: on a busy 2-core machine two threads spin-wait and run ~50x slower."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.mark.parametrize("pooling", ["final", "max"])
+def test_pooling_ignores_padding(pooling):
+    torch.manual_seed(0)
+    net = Classifier(ClassifierConfig(embedding_dim=8, hidden_size=8, num_layers=2, pooling=pooling), 20, 3).eval()
+    short = torch.tensor([[5, 6, 7]])
+    batch = torch.tensor([[5, 6, 7, 0, 0], [8, 9, 10, 11, 12]])
+    mask = batch > 0
+    alone = net(short, short > 0)
+    together = net(batch, mask)
+    assert together.shape == (2, 3) and torch.allclose(alone[0], together[0], atol=1e-6)
+
+
+def test_classifier_overfits_a_tiny_set():
+    sents = load_corpus(CLS).sentences
+    model = train_classifier(sents, sents, tokenizer="char",
+                             config=ClassifierConfig(embedding_dim=32, hidden_size=32, dropout=0.0),
+                             train_config=TrainConfig(epochs=40, batch_size=8, lr=0.02, device="cpu", patience=40))
+    r = model.evaluate(sents)
+    assert r["accuracy"] == 1.0 and r["macro_f1"] == 1.0
+    assert sum(map(sum, r["confusion"]["matrix"])) == len(sents)
+
+
+def test_score_labels():
+    r = score_labels(["a", "a", "b", "c"], ["a", "b", "b", "a"], ["a", "b"])
+    assert r["accuracy"] == 0.5
+    assert r["per_class"]["a"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
+    assert r["per_class"]["c"]["support"] == 1 and r["confusion"]["labels"] == ["a", "b", "c"]
+    assert r["macro_f1"] == pytest.approx((0.5 + 2 / 3 + 0) / 3)
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, errs = capsys.readouterr()
+    return code, out, errs
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("clf") / "model"
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    assert main(["classify-train", "--train", str(CLS), *FAST, "--epochs", "2", "--out", str(out)]) == 0
+    torch.set_num_threads(n)
+    return out
+
+
+def test_classify_train_eval_predict(model_dir, capsys):
+    code, out, _ = run(capsys, "classify-eval", "--model", model_dir, "--data", CLS, "--json")
+    assert code == 0
+    r = json.loads(out)
+    assert {"accuracy", "macro_f1", "per_class"} <= set(r) and set(r["per_class"]) <= {"긍정", "부정", "중립"}
+    code, out, _ = run(capsys, "classify-eval", "--model", model_dir, "--data", CLS)
+    assert code == 0 and "accuracy" in out and "confusion" in out
+    code, out, _ = run(capsys, "classify-predict", "--model", model_dir, "--json", "정말 재미있는 영화", "최악")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(rows) == 2 and rows[0]["label"] in rows[0]["probs"]
+    assert sum(rows[0]["probs"].values()) == pytest.approx(1.0, abs=1e-3)
+
+
+@pytest.mark.parametrize("argv", [
+    ["classify-train", "--train", "nope.tsv", "--out", "{tmp}/a"],
+    ["classify-train", "--train", str(ROOT / "data" / "samples" / "ner_klue.tsv"), "--out", "{tmp}/a"],
+    ["classify-train", "--train", str(CLS), "--epochs", "0", "--out", "{tmp}/a"],
+    ["classify-train", "--train", str(CLS), "--out", "{tmp}/full"],
+    ["classify-eval", "--model", "{tmp}", "--data", str(CLS)],
+    ["classify-eval", "--model", "{tmp}/tagger", "--data", str(CLS)],
+    ["classify-predict", "--model", "{tmp}/nothing", "x"],
+])
+def test_classify_cli_bad_input_exits_2(argv, tmp_path, capsys):
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("x")
+    (tmp_path / "tagger").mkdir()
+    (tmp_path / "tagger" / "model.json").write_text('{"kind": "tagger", "format_version": 1}')
+    code, out, errs = run(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert code == 2 and out == "" and "Traceback" not in errs
+    assert errs.strip().splitlines()[-1].startswith("error: ")
+
+
+def test_classify_eval_bad_corpus_line_exits_2(model_dir, tmp_path, capsys):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("좋아요\t긍정\n라벨 없음\t\n", encoding="utf-8")
+    code, out, errs = run(capsys, "classify-eval", "--model", model_dir, "--data", bad)
+    assert code == 2 and f"{bad}:2: error:" in errs and out == ""
