@@ -22,7 +22,7 @@ from torch import nn
 from .data import length_batches, token_key
 from .model import CELLS, StackedRNN
 from .trained import (MODEL_JSON, WEIGHTS, _sha256, atomic_torch_save, atomic_write_text, config_from_json,
-                      resolve_device, safe_torch_load)
+                      read_description, resolve_device, safe_torch_load)
 from .training import Callback, TrainConfig, holdout_split
 from .types import Sentence, TaggerError
 from .vocab import Vocab
@@ -127,14 +127,7 @@ class ClassifierModel:
     def load(cls, directory, device: str = "cpu") -> "ClassifierModel":
         d = Path(directory)
         path = d / MODEL_JSON
-        if not path.is_file():
-            raise TaggerError(f"{d}: not a model directory (no {MODEL_JSON})")
-        try:
-            meta = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise TaggerError(f"{path}: unreadable model description: {e}")
-        if not isinstance(meta, dict) or meta.get("kind") != "classifier" or meta.get("format_version") != FORMAT_VERSION:
-            raise TaggerError(f"{path}: not a classifier model (format version {FORMAT_VERSION})")
+        meta = read_description(d, "classifier")
         if not all(isinstance(meta.get(k), list) for k in ("labels", "vocab")) or "sha256" not in meta.get("weights", {}):
             raise TaggerError(f"{path}: incomplete classifier description")
         cfg = config_from_json(ClassifierConfig, meta.get("classifier_config", {}), path)

@@ -126,7 +126,13 @@ class TaggerModel:
         return cls(module, vocabs, meta["tokenizer"]["name"], meta["tokenizer"]["version"], keep)
 
 
-def read_model_json(d: Path) -> dict:
+KIND_NAMES = {"tagger": "tagger", "lm": "language model", "classifier": "classifier"}
+
+
+def read_description(d: Path, kind: str) -> dict:
+    """The checked ``model.json`` of a model directory of ``kind`` (tagger, lm,
+    classifier): it exists, parses, is of that kind and of a version we read."""
+    d, what = Path(d), KIND_NAMES.get(kind, kind)
     if not d.is_dir():
         raise TaggerError(f"{d}: not a model directory (no such directory)")
     path = d / MODEL_JSON
@@ -136,14 +142,21 @@ def read_model_json(d: Path) -> dict:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise TaggerError(f"{path}: unreadable model description: {e}")
-    if not isinstance(meta, dict) or meta.get("kind") != "tagger":
-        raise TaggerError(f"{path}: not a tagger model description")
+    if not isinstance(meta, dict) or meta.get("kind") != kind:
+        found = meta.get("kind") if isinstance(meta, dict) else None
+        raise TaggerError(f"{path}: not a {what} model (kind {found!r})")
     if meta.get("format_version") != FORMAT_VERSION:
-        raise TaggerError(f"{path}: model format version {meta.get('format_version')!r} "
+        raise TaggerError(f"{path}: {what} format version {meta.get('format_version')!r} "
                           f"is not supported (this engine reads {FORMAT_VERSION})")
+    return meta
+
+
+def read_model_json(d: Path) -> dict:
+    meta = read_description(d, "tagger")
     missing = [k for k in ("weights", "vocabs", "tokenizer", "tags") if not isinstance(meta.get(k), (dict, list))]
     if missing or not isinstance(meta["weights"], dict) or "sha256" not in meta["weights"]:
-        raise TaggerError(f"{path}: incomplete model description (missing {', '.join(missing) or 'weights.sha256'})")
+        raise TaggerError(f"{Path(d) / MODEL_JSON}: incomplete model description "
+                          f"(missing {', '.join(missing) or 'weights.sha256'})")
     return meta
 
 

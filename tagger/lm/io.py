@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from ..trained import (MODEL_JSON, WEIGHTS, _sha256, atomic_torch_save, atomic_write_text, config_from_json,
-                       resolve_device, safe_torch_load)
+                       read_description, resolve_device, safe_torch_load)
 from ..types import TaggerError
 from ..vocab import Vocab
 from .ngram import NgramConfig, NgramLM
@@ -39,20 +39,10 @@ def save_lm(lm, directory) -> Path:
 
 
 def read_lm_json(d: Path) -> dict:
-    path = d / MODEL_JSON
-    if not d.is_dir() or not path.is_file():
-        raise TaggerError(f"{d}: not a model directory (no {MODEL_JSON})")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise TaggerError(f"{path}: unreadable model description: {e}")
-    if not isinstance(meta, dict) or meta.get("kind") != "lm":
-        raise TaggerError(f"{path}: not a language model (kind {meta.get('kind') if isinstance(meta, dict) else None!r})")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise TaggerError(f"{path}: LM format version {meta.get('format_version')!r} is not supported")
+    meta = read_description(d, "lm")
     if meta.get("lm_kind") not in _CONFIGS or not isinstance(meta.get("vocab"), list) \
             or not isinstance(meta.get("data"), dict) or "sha256" not in meta["data"]:
-        raise TaggerError(f"{path}: incomplete language model description")
+        raise TaggerError(f"{Path(d) / MODEL_JSON}: incomplete language model description")
     return meta
 
 
