@@ -35,29 +35,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dev")
     t.add_argument("--format", choices=FORMAT_CHOICES)
     t.add_argument("--tokenizer", choices=TOKENIZER_CHOICES)
-    t.add_argument("--cell", dest="rnn_type", choices=("lstm", "gru", "rnn"))
-    t.add_argument("--layers", dest="num_layers", type=int)
-    t.add_argument("--hidden", dest="hidden_size", type=int)
-    t.add_argument("--no-bidirectional", dest="bidirectional", action="store_const", const=False)
+    _add_encoder_args(t)
     crf = t.add_mutually_exclusive_group()
     crf.add_argument("--crf", dest="use_crf", action="store_const", const=True)
     crf.add_argument("--no-crf", dest="use_crf", action="store_const", const=False)
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--lr", type=float)
-    t.add_argument("--device", choices=("auto", "cpu", "cuda"))
-    t.add_argument("--seed", type=int)
+    _add_schedule_args(t)
     t.add_argument("--set", dest="settings", action="append", metavar="NAME=VALUE", default=[],
                    help="any other model/training setting, e.g. --set dropout=0.5 --set bigram_dim=32")
     t.add_argument("--resume", metavar="DIR")
-    t.add_argument("--overwrite", action="store_true")
-    t.add_argument("--out", required=True)
-
-    e = sub.add_parser("evaluate", help="score a model on a labelled corpus")
-    e.add_argument("--model", required=True)
-    e.add_argument("--data", required=True)
-    e.add_argument("--format", choices=FORMAT_CHOICES)
-    e.add_argument("--json", action="store_true")
+    _add_out_args(t)
+    _add_eval_parser(sub, "evaluate", "score a model on a labelled corpus")
 
     r = sub.add_parser("predict", help="tag sentences (arguments, or stdin one per line)")
     r.add_argument("--model", required=True)
@@ -69,6 +56,34 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _add_encoder_args(t) -> None:
+    t.add_argument("--cell", dest="rnn_type", choices=("lstm", "gru", "rnn"))
+    t.add_argument("--layers", dest="num_layers", type=int)
+    t.add_argument("--hidden", dest="hidden_size", type=int)
+    t.add_argument("--no-bidirectional", dest="bidirectional", action="store_const", const=False)
+
+
+def _add_schedule_args(t) -> None:
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    t.add_argument("--seed", type=int)
+
+
+def _add_out_args(t) -> None:
+    t.add_argument("--overwrite", action="store_true")
+    t.add_argument("--out", required=True)
+
+
+def _add_eval_parser(sub, name: str, help_text: str) -> None:
+    e = sub.add_parser(name, help=help_text)
+    e.add_argument("--model", required=True)
+    e.add_argument("--data", required=True)
+    e.add_argument("--format", choices=FORMAT_CHOICES)
+    e.add_argument("--json", action="store_true")
+
+
 def _add_classify_parsers(sub) -> None:
     """``classify-train``, ``classify-eval``, ``classify-predict`` (handlers in ``cli_classify.py``)."""
     t = sub.add_parser("classify-train", help="train a sentence classifier on TEXT<TAB>LABEL lines")
@@ -76,25 +91,12 @@ def _add_classify_parsers(sub) -> None:
     t.add_argument("--dev")
     t.add_argument("--format", choices=FORMAT_CHOICES, help="default text-label")
     t.add_argument("--tokenizer", choices=TOKENIZER_CHOICES, help="default char")
-    t.add_argument("--cell", dest="rnn_type", choices=("lstm", "gru", "rnn"))
-    t.add_argument("--layers", dest="num_layers", type=int)
-    t.add_argument("--hidden", dest="hidden_size", type=int)
-    t.add_argument("--no-bidirectional", dest="bidirectional", action="store_const", const=False)
+    _add_encoder_args(t)
     t.add_argument("--pooling", choices=("final", "max"), help="final hidden states (default) or max-pooled outputs")
     t.add_argument("--dropout", type=float)
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--lr", type=float)
-    t.add_argument("--device", choices=("auto", "cpu", "cuda"))
-    t.add_argument("--seed", type=int)
-    t.add_argument("--overwrite", action="store_true")
-    t.add_argument("--out", required=True)
-
-    e = sub.add_parser("classify-eval", help="accuracy, macro F1, per-class report and confusion matrix")
-    e.add_argument("--model", required=True)
-    e.add_argument("--data", required=True)
-    e.add_argument("--format", choices=FORMAT_CHOICES)
-    e.add_argument("--json", action="store_true")
+    _add_schedule_args(t)
+    _add_out_args(t)
+    _add_eval_parser(sub, "classify-eval", "accuracy, macro F1, per-class report and confusion matrix")
 
     r = sub.add_parser("classify-predict", help="label sentences (arguments, or stdin one per line)")
     r.add_argument("--model", required=True)
@@ -126,8 +128,7 @@ def _add_lm_parsers(sub) -> None:
     t.add_argument("--lr", type=float)
     t.add_argument("--seed", type=int)
     t.add_argument("--device", choices=("auto", "cpu", "cuda"))
-    t.add_argument("--overwrite", action="store_true")
-    t.add_argument("--out", required=True)
+    _add_out_args(t)
 
     e = sub.add_parser("lm-eval", help="perplexity, bits per character and OOV rate on held-out text")
     e.add_argument("--model", required=True)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .cli import err, print_json
-from .cli_commands import _load
+from .cli_commands import _load, prepare_out
 from .trained import MODEL_JSON, WEIGHTS
 from .types import TaggerError
 
@@ -36,16 +36,6 @@ def _check(args) -> None:
         raise TaggerError(f"--dropout {args.dropout}: must be in [0, 1)")
 
 
-def _prepare_out(out: Path, overwrite: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise TaggerError(f"{out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise TaggerError(f"{out}: not empty (use --overwrite to replace it)")
-    out.mkdir(parents=True, exist_ok=True)
-    for name in (MODEL_JSON, WEIGHTS):  # model.json first: never a stale model
-        (out / name).unlink(missing_ok=True)
-
-
 def cmd_classify_train(args) -> int:
     from .classify import ClassifierConfig, train_classifier
     from .training import TrainConfig, with_overrides
@@ -53,7 +43,7 @@ def cmd_classify_train(args) -> int:
     train = _labelled(args.train, args.format)
     dev = _labelled(args.dev, args.format) if args.dev else None
     out = Path(args.out)
-    _prepare_out(out, args.overwrite)
+    prepare_out(out, args.overwrite, files=(MODEL_JSON, WEIGHTS))
     cfg = with_overrides(ClassifierConfig(), **{f: getattr(args, a) for a, f in _MODEL_KEYS.items()})
     tc = with_overrides(TrainConfig(), **{k: getattr(args, k) for k in _TRAIN_KEYS})
     model = train_classifier(train, dev, tokenizer=args.tokenizer or "char", config=cfg, train_config=tc,

@@ -101,17 +101,19 @@ class CheckpointSaver(Callback):
         atomic_torch_save(state, self.out / CHECKPOINT)
 
 
-def _prepare_out(out: Path, overwrite: bool, resuming_here: bool) -> None:
+def prepare_out(out: Path, overwrite: bool, resuming_here: bool = False,
+                files=(MODEL_JSON, WEIGHTS, CHECKPOINT)) -> None:
+    """Refuse a non-empty ``--out`` unless ``--overwrite`` (or resuming into it);
+    drop the old model files first, model.json first: never a stale model."""
     if out.exists() and not out.is_dir():
         raise TaggerError(f"{out}: exists and is not a directory")
     if out.is_dir() and any(out.iterdir()) and not (overwrite or resuming_here):
         raise TaggerError(f"{out}: not empty (use --overwrite to replace it)")
     out.mkdir(parents=True, exist_ok=True)
-    if overwrite and not resuming_here:
-        for name in (MODEL_JSON, WEIGHTS, CHECKPOINT):  # model.json first: never a stale model
-            (out / name).unlink(missing_ok=True)
-    elif resuming_here:
-        (out / MODEL_JSON).unlink(missing_ok=True)
+    if resuming_here:
+        files = (MODEL_JSON,)  # keep the checkpoint to resume from
+    for name in files:
+        (out / name).unlink(missing_ok=True)
 
 
 def _parse_settings(items) -> dict:
@@ -162,7 +164,7 @@ def cmd_train(args) -> int:
     train_c = _load(args.train, args.format)
     dev_c = _load(args.dev, args.format) if args.dev else None
     resuming_here = bool(args.resume) and Path(args.resume).resolve() == out.resolve()
-    _prepare_out(out, args.overwrite, resuming_here)
+    prepare_out(out, args.overwrite, resuming_here)
     keys = ("rnn_type", "num_layers", "hidden_size", "bidirectional", "use_crf",
             "epochs", "batch_size", "lr", "device", "seed")
     overrides = {**_parse_settings(args.settings),

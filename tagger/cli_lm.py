@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .cli import err, print_json
-from .cli_commands import ProgressPrinter, _load
+from .cli_commands import ProgressPrinter, _load, prepare_out
 from .trained import MODEL_JSON, WEIGHTS
 from .types import TaggerError
 
@@ -69,17 +69,6 @@ def _check_numbers(args, tc, dc) -> None:
         raise TaggerError("; ".join(f"{n} {v}: out of range" for n, v in bad))
 
 
-def _prepare_out(out: Path, overwrite: bool) -> None:
-    from .lm.io import COUNTS
-    if out.exists() and not out.is_dir():
-        raise TaggerError(f"{out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise TaggerError(f"{out}: not empty (use --overwrite to replace it)")
-    out.mkdir(parents=True, exist_ok=True)
-    for name in (MODEL_JSON, WEIGHTS, COUNTS):  # model.json first: never a stale model
-        (out / name).unlink(missing_ok=True)
-
-
 def cmd_lm_train(args) -> int:
     from .lm import save_lm, train_lm
     from .lm.ngram import check_config
@@ -89,7 +78,8 @@ def cmd_lm_train(args) -> int:
     texts = _texts(args.text, args.format)
     dev = _texts(args.dev, args.format) if args.dev else None
     out = Path(args.out)
-    _prepare_out(out, args.overwrite)
+    from .lm.io import COUNTS
+    prepare_out(out, args.overwrite, files=(MODEL_JSON, WEIGHTS, COUNTS))
     lm = train_lm(texts, dev, kind=args.kind, tokenizer=args.tokenizer or LM_TOKENIZER, config=cfg,
                   train_config=tc, data_config=dc, callbacks=[_LMProgress(tc.epochs)])
     lm.meta["train_data"] = str(args.text)

@@ -22,3 +22,23 @@ def klue_dir():
     if not (KLUE / "train.tsv").exists():
         pytest.skip(f"shared KLUE split not found at {KLUE} (it lives in ../shared/data beside the repo)")
     return KLUE
+
+
+def run_cli(capsys, *argv):
+    """Run ``python -m tagger ARGV`` in-process: (exit code, stdout, stderr)."""
+    from tagger.cli import main
+    code = main([str(a) for a in argv])
+    out, errs = capsys.readouterr()
+    return code, out, errs
+
+
+def assert_bad_input_exits_2(capsys, tmp_path, argv):
+    """Run ARGV ({tmp} = a folder holding a non-empty ``full/`` and a tagger
+    ``model.json`` under ``tagger/``): exit 2, nothing on stdout, one clean error line."""
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("x")
+    (tmp_path / "tagger").mkdir()
+    (tmp_path / "tagger" / "model.json").write_text('{"kind": "tagger", "format_version": 1}')
+    code, out, errs = run_cli(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert code == 2 and out == "" and "Traceback" not in errs
+    assert errs.strip().splitlines()[-1].startswith("error: ")

@@ -9,6 +9,7 @@ from tagger.classify import Classifier, ClassifierConfig, score_labels, train_cl
 from tagger.cli import main
 from tagger.corpus import load_corpus
 from tagger.training import TrainConfig
+from conftest import assert_bad_input_exits_2, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 CLS = ROOT / "data" / "samples" / "classify.tsv"
@@ -54,10 +55,7 @@ def test_score_labels():
     assert r["macro_f1"] == pytest.approx((0.5 + 2 / 3 + 0) / 3)
 
 
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, errs = capsys.readouterr()
-    return code, out, errs
+run = run_cli  # (exit code, stdout, stderr) of an in-process CLI call
 
 
 @pytest.fixture(scope="module")
@@ -93,13 +91,7 @@ def test_classify_train_eval_predict(model_dir, capsys):
     ["classify-predict", "--model", "{tmp}/nothing", "x"],
 ])
 def test_classify_cli_bad_input_exits_2(argv, tmp_path, capsys):
-    (tmp_path / "full").mkdir()
-    (tmp_path / "full" / "keep.txt").write_text("x")
-    (tmp_path / "tagger").mkdir()
-    (tmp_path / "tagger" / "model.json").write_text('{"kind": "tagger", "format_version": 1}')
-    code, out, errs = run(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in argv])
-    assert code == 2 and out == "" and "Traceback" not in errs
-    assert errs.strip().splitlines()[-1].startswith("error: ")
+    assert_bad_input_exits_2(capsys, tmp_path, argv)
 
 
 def test_classify_eval_bad_corpus_line_exits_2(model_dir, tmp_path, capsys):

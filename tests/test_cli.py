@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tagger.cli import main
+from conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "samples" / "ner_klue.tsv"
@@ -16,10 +17,7 @@ FAST = ["--tokenizer", "char", "--hidden", "32", "--layers", "1", "--batch-size"
         "--lr", "0.01", "--device", "cpu"]
 
 
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, errs = capsys.readouterr()
-    return code, out, errs
+run = run_cli  # (exit code, stdout, stderr) of an in-process CLI call
 
 
 @pytest.fixture(scope="module")

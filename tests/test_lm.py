@@ -14,6 +14,7 @@ from tagger.lm.common import build_vocab, predictable, to_ids
 from tagger.lm.ngram import train_ngram
 from tagger.lm.rnn import RNNLM, RNNLMNet, columns, detach_state
 from tagger.lm.train import rnn_epoch
+from conftest import assert_bad_input_exits_2, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 LM_TXT = ROOT / "data" / "samples" / "lm.txt"
@@ -121,10 +122,7 @@ def test_window_lm_trains_and_round_trips(tmp_path):
 
 
 # ---- CLI ------------------------------------------------------------------------------
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, errs = capsys.readouterr()
-    return code, out, errs
+run = run_cli  # (exit code, stdout, stderr) of an in-process CLI call
 
 
 @pytest.fixture(scope="module")
@@ -170,13 +168,7 @@ def test_lm_complete_json(ngram_dir, capsys):
     ["lm-complete", "--model", "{tmp}/nothing", "x"],
 ])
 def test_lm_cli_bad_input_exits_2(argv, tmp_path, capsys):
-    (tmp_path / "full").mkdir()
-    (tmp_path / "full" / "keep.txt").write_text("x")
-    (tmp_path / "tagger").mkdir()
-    (tmp_path / "tagger" / "model.json").write_text('{"kind": "tagger", "format_version": 1}')
-    code, out, errs = run(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in argv])
-    assert code == 2 and out == "" and "Traceback" not in errs
-    assert errs.strip().splitlines()[-1].startswith("error: ")
+    assert_bad_input_exits_2(capsys, tmp_path, argv)
 
 
 def test_lm_complete_bad_temperature_and_tampered_counts(ngram_dir, tmp_path, capsys):
