@@ -15,9 +15,12 @@ from typing import Optional, Sequence, Union
 from .types import Sentence, TaggerError
 
 
-def load_corpus(path, format: Optional[str] = None, encoding: Optional[str] = None):
+def load_corpus(path, format: Optional[str] = None, encoding: Optional[str] = None,
+                scheme: Optional[str] = None):
+    """A corpus file; ``scheme`` ``bio`` (entities) or ``plain`` (per-unit
+    labels such as POS) is detected from the tags when not given."""
     from .corpus import load_corpus as _load
-    return _load(path, format=format, encoding=encoding)
+    return _load(path, format=format, encoding=encoding, scheme=scheme)
 
 
 def tokenize(texts: Sequence[str], tokenizer: str = "kkma", **kw):
@@ -28,16 +31,22 @@ def tokenize(texts: Sequence[str], tokenizer: str = "kkma", **kw):
 
 def _sentences(data) -> tuple[list[Sentence], Optional[str]]:
     """(sentences, granularity) from a Corpus, a path or a list of Sentences."""
+    sentences, granularity, _ = _corpus_info(data)
+    return sentences, granularity
+
+
+def _corpus_info(data) -> tuple[Optional[list[Sentence]], Optional[str], Optional[str]]:
+    """(sentences, granularity, scheme) from a Corpus, a path or a list of Sentences."""
     if data is None:
-        return None, None
+        return None, None, None
     if isinstance(data, (str, Path)):
         data = load_corpus(data)
     if hasattr(data, "sentences"):
         if data.has_errors():
             first = next(p for p in data.problems if p.level == "error")
             raise TaggerError(f"{first} (and {sum(p.level == 'error' for p in data.problems) - 1} more errors)")
-        return list(data.sentences), data.granularity
-    return list(data), None
+        return list(data.sentences), data.granularity, data.scheme
+    return list(data), None, None
 
 
 def train(train_data, dev_data=None, *, tokenizer: Optional[str] = None, callbacks=(), resume=None,
@@ -57,10 +66,14 @@ def train(train_data, dev_data=None, *, tokenizer: Optional[str] = None, callbac
         raise TaggerError(f"unknown training settings: {', '.join(sorted(unknown))}")
     mc, tc, dc = (with_overrides(c, **{k: v for k, v in overrides.items() if k in n})
                   for c, n in zip(cfgs, names))
-    tr, gran = _sentences(train_data)
-    dv, _ = _sentences(dev_data)
+    tr, gran, scheme = _corpus_info(train_data)
+    dv, _, dv_scheme = _corpus_info(dev_data)
+    if dv_scheme and scheme and dv_scheme != scheme:
+        raise TaggerError(f"the training corpus is {scheme} but the dev corpus is {dv_scheme}: "
+                          "both must be entity (bio) or both per-unit label (plain) corpora")
     return _train(tr, dv, tokenizer=tokenizer or DEFAULT_TOKENIZER, model_config=mc, train_config=tc,
-                  data_config=dc, granularity=gran or "char", callbacks=callbacks, resume=resume)
+                  data_config=dc, granularity=gran or "char", scheme=scheme or "bio", callbacks=callbacks,
+                  resume=resume)
 
 
 def load_model(path, device: str = "cpu"):
@@ -77,12 +90,18 @@ def predict_spans(model, sentences: Sequence[Sentence], batch_size: int = 64):
 
 
 def evaluate(model, data, granularity: Optional[str] = None) -> dict:
-    """seqeval scores of ``model`` on a labelled corpus, at the corpus's own granularity."""
-    from .scoring import error_counts, score
-    sentences, gran = _sentences(data)
+    """Scores of ``model`` on a labelled corpus, at the corpus's own
+    granularity: seqeval entity scores (bio), or token accuracy and per-tag
+    P/R/F1 (plain: per-unit labels such as POS)."""
+    from .scoring import error_counts, score, score_plain
+    sentences, gran, scheme = _corpus_info(data)
+    scheme = scheme or model.meta.get("scheme", "bio")
     spans, _ = predict_spans(model, sentences)
     predicted = [[s for s, _ in sp] for sp in spans]
-    out = score(sentences, predicted, granularity or gran or "char")
-    out["errors"] = error_counts(sentences, predicted)
+    if scheme == "plain":
+        out = score_plain(sentences, predicted, granularity or gran or "char")
+    else:
+        out = score(sentences, predicted, granularity or gran or "char")
+        out["errors"] = error_counts(sentences, predicted)
     out["tokenizer"] = model.tokenizer
     return out

@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dev")
     t.add_argument("--format", choices=FORMAT_CHOICES)
     t.add_argument("--tokenizer", choices=TOKENIZER_CHOICES)
+    _add_scheme_arg(t)
     _add_encoder_args(t)
     crf = t.add_mutually_exclusive_group()
     crf.add_argument("--crf", dest="use_crf", action="store_const", const=True)
@@ -54,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lm_parsers(sub)
     _add_classify_parsers(sub)
     return p
+
+
+def _add_scheme_arg(t) -> None:
+    t.add_argument("--scheme", choices=("bio", "plain"),
+                   help="bio: entity tags; plain: per-unit labels such as POS (default: detected from the tags)")
 
 
 def _add_encoder_args(t) -> None:
@@ -81,6 +87,8 @@ def _add_eval_parser(sub, name: str, help_text: str) -> None:
     e.add_argument("--model", required=True)
     e.add_argument("--data", required=True)
     e.add_argument("--format", choices=FORMAT_CHOICES)
+    if name == "evaluate":
+        _add_scheme_arg(e)
     e.add_argument("--json", action="store_true")
 
 

@@ -13,8 +13,8 @@ from .trained import CHECKPOINT, MODEL_JSON, WEIGHTS, atomic_torch_save, load_ch
 from .types import Sentence, TaggerError
 
 
-def _load(path, fmt=None, strict=True):
-    corpus = api.load_corpus(path, format=fmt)
+def _load(path, fmt=None, strict=True, scheme=None):
+    corpus = api.load_corpus(path, format=fmt, scheme=scheme)
     for p in corpus.problems:
         err(str(p))
     if strict and corpus.has_errors():
@@ -88,7 +88,7 @@ class ProgressPrinter(Callback):
     def on_epoch(self, r):
         left = (time.perf_counter() - self.t0) / r["epoch"] * (self.epochs - r["epoch"])
         err(("\r" if self.tty else "") + f"epoch {r['epoch']}/{self.epochs}  loss {r['loss']:.4f}  "
-            f"dev F1 {r['dev_f1']:.4f}  {r['tokens_per_s']:,.0f} tok/s  {r['train_seconds']:.1f}s"
+            f"{_dev_score(r)}  {r['tokens_per_s']:,.0f} tok/s  {r['train_seconds']:.1f}s"
             f"{'  *best' if r['best'] else ''}  (at most {eta(left)} left)")
 
 
@@ -161,8 +161,8 @@ def cmd_train(args) -> int:
         dc = config_from_json(DataConfig, resume["meta"]["data_config"], args.resume)
         tokenizer = resume["tokenizer"][0]
         err(f"resuming {args.resume} after epoch {resume['epoch']}")
-    train_c = _load(args.train, args.format)
-    dev_c = _load(args.dev, args.format) if args.dev else None
+    train_c = _load(args.train, args.format, scheme=args.scheme)
+    dev_c = _load(args.dev, args.format, scheme=args.scheme) if args.dev else None
     resuming_here = bool(args.resume) and Path(args.resume).resolve() == out.resolve()
     prepare_out(out, args.overwrite, resuming_here)
     keys = ("rnn_type", "num_layers", "hidden_size", "bidirectional", "use_crf",
@@ -176,7 +176,8 @@ def cmd_train(args) -> int:
     model.meta["train_data"] = str(args.train)
     model.save(out)
     best = model.meta.get("dev_scores") or {}
-    err(f"best dev F1 {best.get('entity_f1', 0):.4f} at epoch {model.meta.get('best_epoch')}")
+    what = "accuracy" if model.meta.get("scheme") == "plain" else "entity_f1"
+    err(f"best dev {what.replace('_', ' ')} {best.get(what, 0):.4f} at epoch {model.meta.get('best_epoch')}")
     print(out)
     return 0
 
@@ -184,12 +185,14 @@ def cmd_train(args) -> int:
 # ---- evaluate / predict ---------------------------------------------------------
 def cmd_evaluate(args) -> int:
     model = api.load_model(args.model)
-    corpus = _load(args.data, args.format)
+    corpus = _load(args.data, args.format, scheme=args.scheme)
     scores = api.evaluate(model, corpus)
     if args.json:
         print_json(scores)
         return 0
     print(f"{args.data}: {scores['sentences']} sentences, scored on {scores['granularity']}s")
+    if scores.get("scheme") == "plain":
+        return _print_plain(scores)
     print(f"{'type':<8}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")
     for typ, s in sorted(scores["per_type"].items()):
         print(f"{typ:<8}{s['precision']:>10.4f}{s['recall']:>10.4f}{s['f1']:>10.4f}{s['support']:>9}")
@@ -198,18 +201,33 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def _dev_score(r: dict) -> str:
+    if r.get("dev_metric") == "accuracy":
+        return f"dev accuracy {r['dev_score']:.4f}"
+    return f"dev F1 {r['dev_f1']:.4f}"
+
+
+def _print_plain(scores: dict) -> int:
+    print(f"{'tag':<10}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")
+    for tag, s in sorted(scores["per_tag"].items()):
+        print(f"{tag:<10}{s['precision']:>10.4f}{s['recall']:>10.4f}{s['f1']:>10.4f}{s['support']:>9}")
+    print(f"token accuracy {scores['accuracy']:.4f} over {scores['tokens']} units   macro F1 {scores['macro_f1']:.4f}")
+    return 0
+
+
 def cmd_predict(args) -> int:
     model = api.load_model(args.model)
     texts = args.text or [line.rstrip("\r\n") for line in sys.stdin]
     results = model.predict(texts)
+    plain = model.meta.get("scheme") == "plain"
     if args.format:
-        sys.stdout.buffer.write(_as_corpus(results, args.format))
+        sys.stdout.buffer.write(_as_corpus(results, args.format, plain))
         return 0
     for r in results:
         if args.json:
             print_json(r)
         else:
-            print(_marked(r))
+            print(_slashed(r) if plain else _marked(r))
     return 0
 
 
@@ -221,7 +239,16 @@ def _marked(r) -> str:
     return "".join(out + [text[pos:]])
 
 
-def _as_corpus(results, fmt) -> bytes:
+def _slashed(r) -> str:
+    """Per-unit labels: ``surface/TAG`` for every labelled unit, spacing kept."""
+    text, out, pos = r["text"], [], 0
+    for e in r["entities"]:
+        out += [text[pos:e["start"]], f"{text[e['start']:e['end']]}/{e['label']}"]
+        pos = e["end"]
+    return "".join(out + [text[pos:]])
+
+
+def _as_corpus(results, fmt, plain=False) -> bytes:
     from .corpus import dumps_corpus, new_corpus
     from .scoring import unit_tags, units
     from .project import token_tags_to_spans
@@ -233,4 +260,4 @@ def _as_corpus(results, fmt) -> bytes:
             us = units(r["text"], "word")
             spans = [s for s, _ in token_tags_to_spans(us, unit_tags(r["text"], spans, "word"))]
         sentences.append(Sentence(text=r["text"], spans=spans, id=f"pred-{i:05d}"))
-    return dumps_corpus(new_corpus(sentences, fmt))
+    return dumps_corpus(new_corpus(sentences, fmt, scheme="plain" if plain else "bio"))

@@ -13,6 +13,8 @@ from .tags import is_tag, spans_to_tags
 from .types import Problem, Sentence, TaggerError
 
 FORMATS = ("klue", "conll", "sentence-tags", "text-label", "text")
+SCHEMES = ("bio", "plain")  # entity tags (BIO/BIOES/BILOU) or per-unit labels (POS)
+_TAGGED = ("klue", "conll", "sentence-tags")
 _GRANULARITY = {"klue": "char", "conll": "word", "sentence-tags": "word"}
 _DETECT_LINES = 2000
 
@@ -30,6 +32,11 @@ class Corpus:
     def granularity(self) -> str | None:
         return _GRANULARITY.get(self.format)
 
+    @property
+    def scheme(self) -> str:
+        """``plain`` (per-unit labels such as POS, one span per unit) or ``bio``."""
+        return "plain" if self.meta.get("scheme") == "plain" else "bio"
+
     def entity_types(self) -> list[str]:
         return sorted({span.label for s in self.sentences for span in s.spans})
 
@@ -41,8 +48,9 @@ class Corpus:
         return chars(sentence.text) if self.granularity == "char" else words(sentence.text)
 
     def gold_tags(self, sentence: Sentence) -> list[str]:
-        """Plain BIO, prefix-style tags over ``units(sentence)``."""
-        return spans_to_tags(self.units(sentence), sentence.spans)
+        """Plain BIO, prefix-style tags over ``units(sentence)`` (for a
+        ``plain`` corpus: its own per-unit labels)."""
+        return spans_to_tags(self.units(sentence), sentence.spans, "plain" if self.scheme == "plain" else "BIO")
 
     def replace(self, sentences) -> "Corpus":
         """Same path, format, encoding and meta; new sentences, no problems
@@ -56,10 +64,13 @@ def _check_format(fmt: str, path) -> None:
 
 
 def _votes(lines: list[str]) -> dict[str, int]:
-    votes = dict.fromkeys(("char", "conll", "st", "st_bad", "multi", "tl"), 0)
+    votes = dict.fromkeys(("char", "conll", "st", "st_bad", "multi", "tl", "char_any", "cols"), 0)
     for line in lines:
         parts = line.split("\t")
         last = parts[-1]
+        if len(parts) >= 2 and parts[0].strip() and _one_word(parts[0]) and _one_word(last):
+            votes["cols"] += 1
+            votes["char_any"] += len(parts) == 2 and len(parts[0]) == 1
         if len(parts) == 2 and len(parts[0]) == 1 and is_tag(last):
             votes["char"] += 1
         if len(parts) >= 2 and parts[0].strip() and not any(c.isspace() for c in parts[0]) and is_tag(last):
@@ -76,6 +87,18 @@ def _votes(lines: list[str]) -> dict[str, int]:
         elif len(last.strip()) <= 40:
             votes["tl"] += 1
     return votes
+
+
+def _one_word(field: str) -> bool:
+    return bool(field) and not any(c.isspace() for c in field)
+
+
+def _blocks(lines: list[str]) -> bool:
+    """Blank lines separate groups of data lines (one unit per line)."""
+    data = [bool(line.strip()) for line in lines]
+    while data and not data[-1]:
+        data.pop()
+    return any(not d for d in data) and sum(data) >= 1.5 * (1 + data.count(False))
 
 
 def detect_format(text: str) -> str:
@@ -95,9 +118,27 @@ def detect_format(text: str) -> str:
         return "conll"
     if votes["st"] >= enough or (votes["multi"] and votes["st"] + votes["st_bad"] >= enough):
         return "sentence-tags"
+    if votes["cols"] >= enough and _blocks(lines):  # one unit per line, labels not BIO (POS)
+        return "klue" if votes["char_any"] >= enough else "conll"
     if votes["tl"] >= enough:
         return "text-label"
     return "text"
+
+
+def detect_scheme(lines: list[str], fmt: str) -> str:
+    """``plain`` when at least 5 tags were read and under 20% of them are
+    BIO-shaped (a POS corpus has next to none; a BIO corpus with typos keeps
+    its entity reading, and its bad tags are reported)."""
+    if fmt not in _TAGGED:
+        return "bio"
+    tags = []
+    for line in lines[:_DETECT_LINES]:
+        if not line.strip() or line.startswith("#") or "\t" not in line:
+            continue
+        last = line.split("\t")[-1]
+        tags.extend(last.split() if fmt == "sentence-tags" else [last])
+    bio = sum(map(is_tag, tags))
+    return "plain" if len(tags) >= 5 and bio < 0.2 * len(tags) else "bio"
 
 
 def _per_line(raw: bytes, codec: str, path) -> tuple[str, list[Problem]]:
@@ -135,11 +176,15 @@ def _decode(raw: bytes, path, encoding: str | None):
     return text, codec, bom, problems
 
 
-def load_corpus(path, format: str | None = None, encoding: str | None = None) -> Corpus:
+def load_corpus(path, format: str | None = None, encoding: str | None = None,
+                scheme: str | None = None) -> Corpus:
     """Read a corpus. Content problems land in ``corpus.problems``; only an
-    unreadable path raises TaggerError."""
+    unreadable path raises TaggerError. ``scheme`` (``bio``/``plain``) is
+    detected from the tags when not given."""
     if format is not None:
         _check_format(format, path)
+    if scheme is not None and scheme not in SCHEMES:
+        raise TaggerError(f"{path}: unknown tag scheme {scheme!r} (expected one of {', '.join(SCHEMES)})")
     p = Path(path)
     if p.is_dir():
         raise TaggerError(f"{path}: is a directory, not a corpus file")
@@ -158,7 +203,8 @@ def load_corpus(path, format: str | None = None, encoding: str | None = None) ->
     final_newline = len(lines) > 1 and lines[-1] == ""
     if final_newline:
         lines.pop()
-    sentences, more, meta = read_lines(lines, fmt, str(path))
+    plain = (scheme or detect_scheme(lines, fmt)) == "plain" and fmt in _TAGGED
+    sentences, more, meta = read_lines(lines, fmt, str(path), plain)
     meta.update(bom=bom, newline=newline, final_newline=final_newline)
     problems = sorted(problems + more, key=lambda p: p.line)
     if not text.strip():
@@ -217,14 +263,15 @@ def write_corpus(corpus: Corpus, path) -> None:
         raise
 
 
-def new_corpus(sentences, format: str, path: str = "<memory>") -> Corpus:
+def new_corpus(sentences, format: str, path: str = "<memory>", scheme: str = "bio") -> Corpus:
     """A corpus to write fresh sentences (e.g. predictions): UTF-8, LF, no
     BOM, plain BIO prefix tags, no file header; klue and conll files end with
     a blank line."""
     _check_format(format, path)
     block = format in ("klue", "conll")
     meta = {"bom": False, "newline": "\n", "final_newline": True, "header": [],
-            "tail": [""] if block else [], "scheme": "BIO", "style": "prefix"}
+            "tail": [""] if block else [], "scheme": "plain" if scheme == "plain" else "BIO",
+            "style": "prefix"}
     if format == "conll":
         meta["ncols"] = 2
     return Corpus(path, format, "utf-8", list(sentences), [], meta)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from .tags import spans_to_tags, tag_info, tags_to_spans
+from .tags import plain_to_spans, spans_to_tags, tag_info, tags_to_spans
 from .types import Problem, Sentence, Span
 
 BLOCK_FORMATS = ("klue", "conll")
@@ -48,8 +48,8 @@ class _Reader:
     """Shared state of one read: problems, tag statistics, the raw lines that
     wait for the next sentence."""
 
-    def __init__(self, path: str):
-        self.path = path
+    def __init__(self, path: str, plain: bool = False):
+        self.path, self.plain = path, plain
         self.problems: list[Problem] = []
         self.sentences: list[Sentence] = []
         self.pending: list[str] = []
@@ -60,6 +60,11 @@ class _Reader:
 
     def spans(self, units, tags, lines) -> list[Span]:
         """Spans of one sentence; problems land on the units' lines."""
+        if self.plain:
+            spans, problems = plain_to_spans(units, tags)
+            for i, level, message in problems:
+                self.report(lines[i], level, message)
+            return spans
         for tag in tags:
             try:
                 prefix, typ, style = tag_info(tag)
@@ -82,7 +87,9 @@ class _Reader:
         header = self.sentences[0].meta.pop("pre") if self.sentences else self.pending
         tail = self.pending if self.sentences else []
         scheme = "BIO"
-        if self.shapes["U"] or self.shapes["L"]:
+        if self.plain:
+            scheme = "plain"
+        elif self.shapes["U"] or self.shapes["L"]:
             scheme = "BILOU"
         elif self.shapes["S"] or self.shapes["E"]:
             scheme = "BIOES"
@@ -103,8 +110,8 @@ class _Block:
 
 
 class _BlockReader(_Reader):
-    def __init__(self, path: str, fmt: str):
-        super().__init__(path)
+    def __init__(self, path: str, fmt: str, plain: bool = False):
+        super().__init__(path, plain)
         self.fmt = fmt
         self.block: _Block | None = None
         self.ids: dict[str, int] = {}
@@ -191,8 +198,8 @@ class _BlockReader(_Reader):
 class _LineReader(_Reader):
     """One sentence per line: sentence-tags, text-label, text."""
 
-    def __init__(self, path: str, fmt: str):
-        super().__init__(path)
+    def __init__(self, path: str, fmt: str, plain: bool = False):
+        super().__init__(path, plain)
         self.fmt = fmt
 
     def read(self, lines: list[str]) -> None:
@@ -228,9 +235,10 @@ class _LineReader(_Reader):
         return Sentence(text, self.spans(units, tags, [n] * len(units)), line=n)
 
 
-def read_lines(lines: list[str], fmt: str, path: str):
-    """``(sentences, problems, meta)`` of decoded lines (no newline chars)."""
-    reader = _BlockReader(path, fmt) if fmt in BLOCK_FORMATS else _LineReader(path, fmt)
+def read_lines(lines: list[str], fmt: str, path: str, plain: bool = False):
+    """``(sentences, problems, meta)`` of decoded lines (no newline chars);
+    ``plain``: the tags are per-unit labels (POS), not BIO entity tags."""
+    reader = (_BlockReader if fmt in BLOCK_FORMATS else _LineReader)(path, fmt, plain)
     reader.read(lines)
     meta = reader.meta()
     if fmt == "conll":

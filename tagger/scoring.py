@@ -44,10 +44,56 @@ def score(sentences: Sequence[Sentence], predicted: Sequence[Sequence[Span]],
         "recall": float(micro["recall"]),
         "macro_f1": float(report["macro avg"]["f1-score"]) if per_type else 0.0,
         "char_macro_f1": char_macro_f1(sentences, predicted),
+        "accuracy": tag_accuracy(gold, pred, sentences, granularity),
         "per_type": per_type,
         "sentences": len(sentences),
         "granularity": granularity or "char",
     }
+
+
+def _content(sentences: Sequence[Sentence], granularity: Optional[str]):
+    """Per sentence, the indices of units that are not whitespace."""
+    return [[i for i, u in enumerate(units(s.text, granularity)) if not u.text.isspace()] for s in sentences]
+
+
+def tag_accuracy(gold, pred, sentences, granularity) -> float:
+    """Share of non-space units whose predicted tag equals the gold tag."""
+    right = total = 0
+    for g, p, keep in zip(gold, pred, _content(sentences, granularity)):
+        right += sum(g[i] == p[i] for i in keep)
+        total += len(keep)
+    return right / total if total else 0.0
+
+
+def score_plain(sentences: Sequence[Sentence], predicted: Sequence[Sequence[Span]],
+                granularity: Optional[str] = "char") -> dict:
+    """Per-unit labels (POS and the like, no BIO): token accuracy and
+    per-tag precision/recall/F1 over the non-space units of the corpus."""
+    from .tags import spans_to_tags
+    tp, fp, fn, support = Counter(), Counter(), Counter(), Counter()
+    right = total = 0
+    for s, p, keep in zip(sentences, predicted, _content(sentences, granularity)):
+        us = [(u.start, u.end) for u in units(s.text, granularity)]
+        g, q = spans_to_tags(us, s.spans, "plain"), spans_to_tags(us, p, "plain")
+        for i in keep:
+            support[g[i]] += 1
+            if g[i] == q[i]:
+                tp[g[i]] += 1
+            else:
+                fp[q[i]] += 1
+                fn[g[i]] += 1
+        right += sum(g[i] == q[i] for i in keep)
+        total += len(keep)
+    per_tag = {}
+    for tag in sorted(set(support) | set(fp)):
+        prec = tp[tag] / (tp[tag] + fp[tag]) if tp[tag] + fp[tag] else 0.0
+        rec = tp[tag] / (tp[tag] + fn[tag]) if tp[tag] + fn[tag] else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        per_tag[tag] = {"precision": prec, "recall": rec, "f1": f1, "support": support[tag]}
+    return {"scheme": "plain", "accuracy": right / total if total else 0.0,
+            "macro_f1": sum(v["f1"] for v in per_tag.values()) / len(per_tag) if per_tag else 0.0,
+            "per_tag": per_tag, "tokens": total, "sentences": len(sentences),
+            "granularity": granularity or "char"}
 
 
 def char_macro_f1(sentences: Sequence[Sentence], predicted: Sequence[Sequence[Span]]) -> float:

@@ -127,10 +127,26 @@ def _runs(owner):
     return runs
 
 
+def plain_to_spans(units, tags):
+    """The ``plain`` scheme (per-unit labels such as POS tags, no BIO): every
+    unit whose tag is not ``O`` becomes a span of its own, labelled with the
+    tag. Returns ``(spans, problems)`` like :func:`tags_to_spans`."""
+    spans, problems = [], []
+    for i, ((start, end), tag) in enumerate(zip(units, tags)):
+        if not tag or any(c.isspace() for c in tag):
+            problems.append((i, "error", f"empty or blank tag {tag!r}; treated as O"))
+        elif tag != "O":
+            spans.append(Span(start, end, tag))
+    return spans, problems
+
+
 def spans_to_tags(units, spans, scheme: str = "BIO", style: str = "prefix") -> list[str]:
     """Per-unit tags for ``spans``. A unit overlapping a span is inside it
     (for words: the whole word); a unit already taken by an earlier span stays
-    with it."""
+    with it. Scheme ``plain``: each unit carries its span's label as it is."""
+    if scheme == "plain":
+        owner = _assign(units, spans)
+        return ["O" if k == -1 else spans[k].label for k in owner]
     if scheme not in SCHEMES or style not in STYLES:
         raise ValueError(f"unknown tag scheme/style {scheme!r}/{style!r}")
     single, last = {"BIO": ("B", "I"), "BIOES": ("S", "E"), "BILOU": ("U", "L")}[scheme]

@@ -90,7 +90,7 @@ def prepare(train_s, dev_s, tokenizer, vocabs: Optional[Vocabs], types, cbs, dat
 def train(train_sentences: Sequence[Sentence], dev_sentences: Optional[Sequence[Sentence]] = None, *,
           tokenizer: str = "char", model_config: TaggerConfig = TaggerConfig(),
           train_config: TrainConfig = TrainConfig(), data_config: DataConfig = DataConfig(),
-          granularity: str = "char", callbacks: Sequence[Callback] = (),
+          granularity: str = "char", scheme: str = "bio", callbacks: Sequence[Callback] = (),
           resume: Optional[dict] = None) -> TaggerModel:
     """Train a tagger; returns the model at its best dev epoch. ``resume`` is a
     checkpoint dict (see ``TaggerModel.load_checkpoint``) to continue from."""
@@ -112,7 +112,8 @@ def train(train_sentences: Sequence[Sentence], dev_sentences: Optional[Sequence[
     module = Tagger(model_config, vocabs.sizes(), vocabs.tags).to(device)
     model = TaggerModel(module, vocabs, tok.name, tok.version, {
         "tagger_config": asdict(model_config), "train_config": asdict(cfg),
-        "data_config": asdict(data_config), "granularity": granularity, "tokenize": stats})
+        "data_config": asdict(data_config), "granularity": granularity, "scheme": scheme,
+        "tokenize": stats})
     loop = _Loop(model, enc_tr.to(device), enc_dv.to(device), dev_sentences, cfg, cbs, device)
     if resume:
         loop.restore(resume)
@@ -157,7 +158,7 @@ class _Loop:
         if self.best_state is not None:
             self.model.module.load_state_dict(self.best_state)
         self.model.meta["history"] = self.history
-        best = max(self.history, key=lambda r: r["dev_f1"]) if self.history else {}
+        best = max(self.history, key=lambda r: r.get("dev_score", r["dev_f1"])) if self.history else {}
         self.model.meta["best_epoch"] = best.get("epoch")
         self.model.meta["dev_scores"] = best.get("dev_scores")
 
@@ -179,14 +180,17 @@ class _Loop:
         n_tokens = int(enc.lengths.sum())
         seconds = time.perf_counter() - t0
         scores = self.dev_scores()
-        f1 = scores["entity_f1"]
-        if f1 > self.best_f1:
-            self.best_f1, self.bad = f1, 0
+        plain = scores.get("scheme") == "plain"
+        metric = "accuracy" if plain else "entity_f1"
+        if scores[metric] > self.best_f1:
+            self.best_f1, self.bad = scores[metric], 0
             self.best_state = {k: v.detach().clone().cpu() for k, v in module.state_dict().items()}
         else:
             self.bad += 1
-        return {"epoch": self.epoch, "loss": float(total) / max(n_tokens, 1), "dev_f1": f1,
-                "dev_precision": scores["precision"], "dev_recall": scores["recall"],
+        return {"epoch": self.epoch, "loss": float(total) / max(n_tokens, 1),
+                "dev_f1": scores["macro_f1" if plain else "entity_f1"], "dev_metric": metric,
+                "dev_score": scores[metric], "dev_precision": scores.get("precision"),
+                "dev_recall": scores.get("recall"), "dev_accuracy": scores["accuracy"],
                 "train_seconds": seconds, "tokens_per_s": n_tokens / max(seconds, 1e-9),
                 "best": self.bad == 0, "dev_scores": _brief(scores)}
 
@@ -194,11 +198,12 @@ class _Loop:
         tokens = self.enc_dv.extra["tokens"]
         preds = decode_encoded(self.model.module, self.enc_dv, self.cfg.eval_batch_size)
         spans = [self.model.spans(toks, tags, conf) for toks, (tags, conf) in zip(tokens, preds)]
-        return ev.score(self.dev, [[s for s, _ in sp] for sp in spans], self.model.meta["granularity"])
+        score = ev.score_plain if self.model.meta.get("scheme") == "plain" else ev.score
+        return score(self.dev, [[s for s, _ in sp] for sp in spans], self.model.meta["granularity"])
 
 
 def _brief(scores: dict) -> dict:
-    return {k: v for k, v in scores.items() if k != "per_type"}
+    return {k: v for k, v in scores.items() if k not in ("per_type", "per_tag")}
 
 
 def with_overrides(cfg, **kw):
