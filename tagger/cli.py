@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--set", dest="settings", action="append", metavar="NAME=VALUE", default=[],
                    help="any other model/training setting, e.g. --set dropout=0.5 --set bigram_dim=32")
     t.add_argument("--resume", metavar="DIR")
+    t.add_argument("--init-lm", dest="init_lm", metavar="DIR",
+                   help="start from an RNN LM of the same token unit (its embeddings and first layer)")
     _add_out_args(t)
     _add_eval_parser(sub, "evaluate", "score a model on a labelled corpus")
 

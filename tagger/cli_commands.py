@@ -166,7 +166,7 @@ def cmd_train(args) -> int:
     resuming_here = bool(args.resume) and Path(args.resume).resolve() == out.resolve()
     prepare_out(out, args.overwrite, resuming_here)
     keys = ("rnn_type", "num_layers", "hidden_size", "bidirectional", "use_crf",
-            "epochs", "batch_size", "lr", "device", "seed")
+            "epochs", "batch_size", "lr", "device", "seed", "init_lm")
     overrides = {**_parse_settings(args.settings),
                  **{k: getattr(args, k) for k in keys if getattr(args, k) is not None}}
     epochs = overrides.get("epochs") or (tc.epochs if tc else TrainConfig().epochs)

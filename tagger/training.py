@@ -30,6 +30,7 @@ class TrainConfig:
     device: str = "auto"          # auto | cpu | cuda
     dev_fraction: float = 0.1     # held out of train when no dev set is given
     eval_batch_size: int = 256
+    init_lm: str = ""             # an RNN LM directory to start from (same token unit), see transfer.py
 
 
 class Callback:
@@ -109,16 +110,26 @@ def train(train_sentences: Sequence[Sentence], dev_sentences: Optional[Sequence[
     vocabs, enc_tr, enc_dv, stats = prepare(
         train_sentences, dev_sentences, tok, resume["vocabs"] if resume else None, types, cbs,
         data_config, bigrams=model_config.bigram_dim > 0)
-    module = Tagger(model_config, vocabs.sizes(), vocabs.tags).to(device)
-    model = TaggerModel(module, vocabs, tok.name, tok.version, {
-        "tagger_config": asdict(model_config), "train_config": asdict(cfg),
-        "data_config": asdict(data_config), "granularity": granularity, "scheme": scheme,
-        "tokenize": stats})
+    module = Tagger(model_config, vocabs.sizes(), vocabs.tags)
+    meta = {"tagger_config": asdict(model_config), "train_config": asdict(cfg),
+            "data_config": asdict(data_config), "granularity": granularity, "scheme": scheme, "tokenize": stats}
+    if cfg.init_lm and not resume:
+        meta["transfer"] = _transfer(module, vocabs, tok.name, cfg.init_lm, cbs)
+    model = TaggerModel(module.to(device), vocabs, tok.name, tok.version, meta)
     loop = _Loop(model, enc_tr.to(device), enc_dv.to(device), dev_sentences, cfg, cbs, device)
     if resume:
         loop.restore(resume)
     loop.run()
     return model
+
+
+def _transfer(module, vocabs, tokenizer, path, cbs) -> dict:
+    from .transfer import init_from_lm
+    report = init_from_lm(module, vocabs, tokenizer, path)
+    _say(cbs, f"started from the LM {path}: {report['embeddings_copied']} of {report['vocabulary']} token "
+              "embeddings; first forward layer " + ("copied" if report["first_layer"]
+                                                     else f"not copied: {report['first_layer_skipped']}"))
+    return report
 
 
 class _Loop:
