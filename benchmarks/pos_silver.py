@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -26,18 +25,9 @@ KLUE = Path(os.environ.get("TAGGER_SHARED_DATA", ROOT.parent / "shared" / "data"
 
 import tagger  # noqa: E402
 from tagger.corpus import new_corpus, write_corpus  # noqa: E402
+from tagger.konlpy_text import konlpy_sentences  # noqa: E402
 from tagger.silver import silver_pos  # noqa: E402
 from tagger.tokenizers import get_tokenizer  # noqa: E402
-
-
-def konlpy_sentences() -> list[str]:
-    from konlpy.corpus import kobill, kolaw
-    out = []
-    for corpus in (kolaw, kobill):
-        for fid in sorted(corpus.fileids()):
-            for line in corpus.open(fid).read().split("\n"):
-                out += [s.strip() for s in re.split(r"(?<=[.?!])\s+", line) if s.strip()]
-    return out
 
 
 def build(work: Path) -> dict:

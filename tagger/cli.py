@@ -117,7 +117,8 @@ def _add_classify_parsers(sub) -> None:
 def _add_lm_parsers(sub) -> None:
     """``lm-train``, ``lm-eval``, ``lm-complete`` (handlers in ``cli_lm.py``)."""
     t = sub.add_parser("lm-train", help="train a language model (n-gram, window or RNN)")
-    t.add_argument("--text", required=True, help="one sentence per line, or any labelled corpus (labels ignored)")
+    t.add_argument("--text", required=True, help="one sentence per line, any labelled corpus (labels ignored), "
+                                                 "or 'konlpy' for KoNLPy's kolaw + kobill corpora")
     t.add_argument("--dev", help="held-out text for early stopping (default: every 10th training line)")
     t.add_argument("--format", choices=FORMAT_CHOICES)
     t.add_argument("--kind", required=True, choices=("ngram", "window", "rnn"))
@@ -155,6 +156,12 @@ def _add_lm_parsers(sub) -> None:
     c.add_argument("--seed", type=int, default=1)
     c.add_argument("--json", action="store_true")
     c.add_argument("prefix", nargs="*", metavar="PREFIX")
+
+    v = sub.add_parser("silver-pos", help="a char-level POS corpus (B-/I-POS per character) from Kkma's analysis")
+    v.add_argument("--text", required=True, help="a text file, any labelled corpus (labels ignored), or 'konlpy'")
+    v.add_argument("--format", choices=FORMAT_CHOICES)
+    v.add_argument("--overwrite", action="store_true")
+    v.add_argument("--out", required=True, help="the KLUE-format file to write")
 
 
 

@@ -23,7 +23,11 @@ _TRAIN_OPTIONS = ("epochs", "batch_size", "bptt", "lr", "seed", "device")
 
 
 def _texts(path, fmt=None) -> list[str]:
-    """The lines of a ``text`` file, or the sentence text of a labelled corpus."""
+    """The lines of a ``text`` file, or the sentence text of a labelled
+    corpus; ``konlpy``: KoNLPy's bundled corpora, split into sentences."""
+    from .konlpy_text import NAME, konlpy_sentences
+    if str(path) == NAME and not Path(path).exists():
+        return konlpy_sentences()
     corpus = _load(path, fmt)
     texts = [s.text for s in corpus.sentences if s.text.strip()]
     if not texts:
@@ -130,4 +134,21 @@ def cmd_lm_complete(args) -> int:
     return 0
 
 
-HANDLERS = {"lm-train": cmd_lm_train, "lm-eval": cmd_lm_eval, "lm-complete": cmd_lm_complete}
+def cmd_silver_pos(args) -> int:
+    """Kkma's analysis of the text as a char-level POS corpus (see ``tagger.silver``)."""
+    from .cli_commands import _tokenize_progress
+    from .corpus import new_corpus, write_corpus
+    from .silver import silver_pos
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        raise TaggerError(f"{out}: exists; pass --overwrite to replace it")
+    sentences, stats = silver_pos(_texts(args.text, args.format), progress=_tokenize_progress("kkma"))
+    write_corpus(new_corpus(sentences, "klue"), out)
+    err(f"{stats['sentences']} sentences labelled ({stats['fallbacks']} Kkma could not analyse left out, "
+        f"{stats['cache_hits']} from the cache)")
+    print(out)
+    return 0
+
+
+HANDLERS = {"lm-train": cmd_lm_train, "lm-eval": cmd_lm_eval, "lm-complete": cmd_lm_complete,
+            "silver-pos": cmd_silver_pos}

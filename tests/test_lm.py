@@ -181,3 +181,14 @@ def test_lm_complete_bad_temperature_and_tampered_counts(ngram_dir, tmp_path, ca
     (bad / "counts.json").write_text('{"counts": []}')
     code, out, errs = run(capsys, "lm-eval", "--model", bad, "--text", LM_TXT)
     assert code == 2 and "checksum" in errs
+
+
+def test_konlpy_corpora_are_the_bundled_default_text(tmp_path, capsys):
+    from tagger.konlpy_text import konlpy_sentences
+    sentences = konlpy_sentences()
+    assert len(sentences) > 2000 and all(s == s.strip() and s for s in sentences)
+    assert sentences[0].startswith("대한민국헌법")  # kolaw's constitution.txt comes first
+    code, out, _ = run(capsys, "lm-train", "--text", "konlpy", "--kind", "ngram", "--order", "2",
+                       "--tokenizer", "eojeol", "--out", tmp_path / "ko")
+    meta = json.loads((tmp_path / "ko" / "model.json").read_text(encoding="utf-8"))
+    assert code == 0 and meta["train_lines"] == len(sentences)

@@ -121,3 +121,17 @@ def test_bad_scheme_exits_2(tmp_path, capsys, argv):
     with pytest.raises(SystemExit) as e:  # argparse rejects the choice itself
         run_cli(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in argv])
     assert e.value.code == 2
+
+
+@pytest.mark.kkma
+def test_silver_pos_labels_each_character_with_kkmas_morpheme(tmp_path, capsys):
+    src = _write(tmp_path, "s.txt", "철수가 학교에 갔다.\n\n영희는 밥을 먹었다.\n")
+    code, out, _ = run_cli(capsys, "silver-pos", "--text", src, "--out", tmp_path / "pos.tsv")
+    assert code == 0 and out.strip() == str(tmp_path / "pos.tsv")
+    c = load_corpus(tmp_path / "pos.tsv")
+    assert c.format == "klue" and c.scheme == "bio" and len(c.sentences) == 2
+    first = c.sentences[0]
+    assert [(first.text[s.start:s.end], s.label) for s in first.spans][:3] == [("철수", "NNG"), ("가", "JKS"), ("학교", "NNG")]
+    assert c.gold_tags(first)[3] == "O"  # the space
+    code, _, errs = run_cli(capsys, "silver-pos", "--text", src, "--out", tmp_path / "pos.tsv")
+    assert code == 2 and "--overwrite" in errs
