@@ -10,7 +10,7 @@ import streamlit as st
 
 import app_ui
 from tagger import TaggerError, ws_classify, ws_lm, ws_models
-from tagger.render import completion_html, label_html
+from tagger.render import completion_html, label_html, suggestions_html
 
 MAX_SENTENCES = 50
 
@@ -85,6 +85,7 @@ def completion_view(ws, mid: str, prefix: str, key: str) -> None:
     left, right = st.columns([2, 3])
     with left:
         st.markdown("**Next token**")
+        st.html(suggestions_html(r["rows"]))
         st.dataframe(pd.DataFrame(r["rows"]), hide_index=True, width="stretch", column_config={
             "probability": st.column_config.ProgressColumn("probability", min_value=0.0, max_value=1.0,
                                                            format="%.4f")})

@@ -64,7 +64,7 @@ def sparsity(rows: list[dict]) -> None:
     st.caption("Share of the held-out n-grams (with sentence-start padding) never seen in training: "
                "the longer the n-gram, the more of them are new, which is what smoothing is for.")
     left, right = st.columns([2, 3])
-    left.dataframe(df.map(lambda v: f"{v:.1%}"), width="stretch")
+    left.dataframe(df.map(lambda v: "" if pd.isna(v) else f"{v:.1%}"), width="stretch")
     right.line_chart(df, height=240)
 
 

@@ -65,3 +65,11 @@ def label_html(text: str, label: str, prob: float) -> str:
     return (f'<div class="classified" style="line-height:2"><mark class="label" data-label="{escape(label)}" '
             f'style="background:{color(label)};padding:0 .3em;border-radius:.25em;margin-right:.5em">'
             f'{escape(label)} <small>{prob:.2f}</small></mark>{escape(text)}</div>')
+
+
+def suggestions_html(rows) -> str:
+    """Next-token suggestions (``next token``, ``probability``) as chips, escaped."""
+    chips = "".join(f'<span class="sugg" style="display:inline-block;background:#eef;border-radius:.4em;'
+                    f'padding:.1em .5em;margin:.15em">{escape(str(r["next token"]))} '
+                    f'<small style="color:#666">{float(r["probability"]):.3f}</small></span>' for r in rows)
+    return f'<div class="suggestions">{chips or "(no suggestion)"}</div>'
