@@ -1,5 +1,6 @@
 """The body of a background training run (``python -m tagger.runs RUN_ID``):
-a tagger, or a language model or classifier (``run_tasks``); train with callbacks that write progress, history and log lines into the
+a tagger, or a language model or classifier (``run_tasks``). Train with
+callbacks that write progress, history and log lines into the
 workspace catalogue and a checkpoint into ``runs/<id>/``, then register the
 model. SIGTERM (cancel) stops it between batches."""
 from __future__ import annotations

@@ -26,7 +26,8 @@ def describe(row: dict) -> str:
         k = f" k={c.get('k')}" if c.get("smoothing") == "addk" else ""
         return f"ngram {c.get('order')} · {c.get('smoothing')}{k}"
     if kind == "rnn":
-        return f"rnn {c.get('cell')} {c.get('num_layers')}×{c.get('hidden_size')}" + (" · tied" if c.get("tie") else "")
+        tied = " · tied" if c.get("tie") else ""
+        return f"rnn {c.get('cell')} {c.get('num_layers')}×{c.get('hidden_size')}{tied}"
     return f"window {c.get('order')} · {c.get('hidden_size')}"
 
 

@@ -225,10 +225,10 @@ def _seed_lms(ws_dir) -> None:
     ws.add_sample("lm_dev.txt")
     texts = [s.text for s in load_corpus(SAMPLES / "lm.txt").sentences]
     dev = [s.text for s in load_corpus(SAMPLES / "lm_dev.txt").sentences]
-    for name, kw in (("kkma trigram", dict(kind="ngram", tokenizer="kkma", config=NgramConfig(order=3))),
+    for name, kw in (("char LSTM", dict(kind="rnn", tokenizer="char", train_config=LMTrainConfig(epochs=3),
+                                        config=RNNLMConfig(hidden_size=64, embedding_dim=64, num_layers=1))),
                      ("char 4-gram", dict(kind="ngram", tokenizer="char", config=NgramConfig(order=4))),
-                     ("char LSTM", dict(kind="rnn", tokenizer="char", train_config=LMTrainConfig(epochs=3),
-                                        config=RNNLMConfig(hidden_size=64, embedding_dim=64, num_layers=1)))):
+                     ("kkma trigram", dict(kind="ngram", tokenizer="kkma", config=NgramConfig(order=3)))):
         ws_models.register(ws, train_lm(texts, dev, **kw), name=name)
 
 
@@ -236,19 +236,24 @@ def _language_models(page, url, shots, ws_dir) -> None:
     """The LM page: the comparison table and charts, then one completion typed in the browser."""
     _seed_lms(ws_dir)
     _goto(page, f"{url}/language-models", "Language models")
-    _select(page, "Held-out text (any dataset: its sentence text)", re.compile(r"^lm_dev\.txt · text"))
-    _idle(page)
+    # the newest dataset and LM are picked first: the held-out sample and the Kkma trigram
+    expect(page.get_by_role("combobox", name="Held-out text (any dataset: its sentence text)")).to_have_value(
+        re.compile(r"^lm_dev\.txt · text · 12 sentences"), timeout=T)
     expect(page.get_by_text("n-gram sparsity by order")).to_be_visible(timeout=T)
-    _select(page, "Language model", re.compile(r"^LM · kkma trigram"))
+    expect(page.get_by_role("combobox", name="Language model", exact=True)).to_have_value(
+        re.compile(r"^LM · kkma trigram"), timeout=T)
     _idle(page)
+    typed = "오늘 아침 서울 지역에는"
     prefix = page.get_by_label("Prefix", exact=True)
-    prefix.fill("철수와 영희는 식탁에 앉아 사과를")
+    prefix.fill(typed)
     prefix.press("Enter")
+    expect(page.get_by_text(re.compile(r"prefix tokens \(kkma\): 오늘 · 아침 · 서울 · 지역 · 에 · 는$"))
+           ).to_be_visible(timeout=T)
+    expect(page.locator("div.completion").first).to_contain_text(typed, timeout=T)
     _idle(page)
     chips = page.locator("span.sugg")
-    expect(chips.first).to_be_visible(timeout=T)
-    assert chips.count() == 5 and all(re.search(r"\d\.\d{3}$", c.inner_text()) for c in chips.all())
-    expect(page.locator("div.completion").first).to_contain_text("철수와 영희는 식탁에 앉아 사과를")
+    expect(chips).to_have_count(5, timeout=T)
+    assert all(re.search(r"\d\.\d{3}$", c.inner_text()) for c in chips.all())
     _shot(page, shots, "lm")
 
 
