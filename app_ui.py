@@ -113,7 +113,8 @@ def model_score(m: dict) -> str:
 
 def model_label(m: dict) -> str:
     kind = m.get("kind", "tagger")
-    parts = ([KIND_TAG[kind]] if kind != "tagger" else []) + [m["name"]]
+    tag = KIND_TAG[kind] if kind != "tagger" and not m["name"].lower().startswith(KIND_TAG[kind].lower()) else ""
+    parts = ([tag] if tag else []) + [m["name"]]
     parts += [m["tokenizer"]] if m["tokenizer"] and m["tokenizer"] not in m["name"] else []
     parts += [model_score(m)] if model_score(m) else []
     return " · ".join(parts + [m["id"]])

@@ -154,7 +154,9 @@ def _train_task(ws: Workspace, rid: str, cfg: dict, device: str) -> str:
     from .run_tasks import TASK_NAMES, epochs_of, train_task
     task = task_of(cfg)
     reporter = RunReporter(ws, rid, epochs_of(cfg), task=task)
-    ws.execute("DELETE FROM run_epochs WHERE run_id=?", (rid,))
+    if ws.one("SELECT COUNT(*) n FROM run_epochs WHERE run_id=?", (rid,))["n"]:
+        reporter.on_message(f"a {TASK_NAMES[task]} run keeps no checkpoint: starting again from the beginning")
+        ws.execute("DELETE FROM run_epochs WHERE run_id=?", (rid,))
     reporter.on_message(f"training a {TASK_NAMES[task]} on {ws.dataset(cfg['train_id'])['name']} "
                         f"({cfg['tokenizer']} tokens)")
     model = train_task(ws, cfg, [reporter])

@@ -254,3 +254,19 @@ def test_train_page_classifier_needs_a_text_label_dataset():
     ws.add_sample("lm.txt")
     at = _train_page(ws, "classifier")
     assert any("text-label" in i.value for i in at.info) and not any(b.label == "Start training" for b in at.button)
+
+
+def test_train_page_imports_language_models_and_classifiers_from_zips(tasks_dir):
+    src = Workspace(tasks_dir)
+    ws = Workspace()  # this test's own, empty workspace
+    ws.add_sample("lm.txt")
+    at = _app("pages/2_Train.py")
+    for kind in ("lm", "classifier"):
+        data, fname = ws_models.export_zip(src, ws_models.models(src, kinds=(kind,))[0]["id"])
+        at.file_uploader[0].upload(fname, data, "application/zip").run()
+        assert not at.exception and any("imported as" in s.value for s in at.success), [e.value for e in at.error]
+    assert [m["kind"] for m in ws_models.models(ws)] == ["classifier", "lm"]
+    at.run()
+    table = next(d.value for d in at.dataframe if "kind" in d.value.columns)
+    assert sorted(table["kind"]) == ["classifier", "lm"]
+    assert any(s.startswith("dev perplexity") for s in table["held-out score"])
