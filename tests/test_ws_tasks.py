@@ -133,3 +133,16 @@ def test_an_ngram_run_finishes_in_the_run_process_code(ws):
     r = runs.run(ws, rid)
     assert r["status"] == "done" and ws_models.model_row(ws, r["model_id"])["summary"]["dev_perplexity"] > 1
     assert any("held-out perplexity" in line for line in runs.log_lines(ws, rid))
+
+
+def test_a_resumed_rnn_lm_run_starts_again_and_says_so(ws):
+    from tagger.run_worker import execute
+    rid = runs.create_run(ws, {"task": "lm", "train_id": _did(ws, "lm.txt"), "lm_kind": "rnn", "tokenizer": "char",
+                               "lm": {"hidden_size": 8, "embedding_dim": 8, "num_layers": 1},
+                               "train": {"epochs": 2, "patience": 5}, "threads": 1})
+    assert execute(ws, rid) == 0 and [h["epoch"] for h in runs.history(ws, rid)] == [1, 2]
+    ws.execute("UPDATE runs SET status='queued' WHERE id=?", (rid,))  # as resume_run leaves it
+    assert execute(ws, rid) == 0
+    assert [h["epoch"] for h in runs.history(ws, rid)] == [1, 2]
+    assert any("starting again from the beginning" in line for line in runs.log_lines(ws, rid))
+    assert len(ws_models.models(ws, kinds=("lm",))) == 2
