@@ -98,8 +98,8 @@ def landing() -> None:
     ws = app_ui.workspace()
     if app_ui.readonly():
         st.info("Read-only demo server: try the models on the **Demo** page.")
-        _table([{"model": m["name"], "id": m["id"], "tokenizer": m["tokenizer"],
-                 "dev F1": (m["summary"] or {}).get("dev_f1")} for m in ws_models.models(ws)])
+        _table([{"model": m["name"], "id": m["id"], "kind": m["kind"], "tokenizer": m["tokenizer"],
+                 "held-out score": app_ui.model_score(m)} for m in ws_models.models(ws)])
         return
     glance(ws)
     quick_section(ws)

@@ -10,6 +10,7 @@ import streamlit as st
 
 from tagger import TaggerError
 from tagger import runs, ws_models
+from tagger.run_tasks import DEV_METRIC, task_of
 from tagger.workspace import Workspace
 
 STATUS_ICON = {"queued": ":material/hourglass_empty:", "running": ":material/directions_run:",
@@ -23,13 +24,15 @@ def readonly() -> bool:
 
 
 def nav_pages(landing):
-    """Landing + the five pages; only landing and Demo when read-only."""
+    """Landing + the six pages; only landing and Demo when read-only."""
     pages = [st.Page(landing, title="Home", icon=":material/home:", default=True)]
     if not readonly():
         pages += [st.Page("pages/1_Data.py", title="Data", icon=":material/description:", url_path="data"),
                   st.Page("pages/2_Train.py", title="Train", icon=":material/model_training:", url_path="train"),
                   st.Page("pages/3_Evaluate.py", title="Evaluate", icon=":material/analytics:", url_path="evaluate"),
-                  st.Page("pages/4_Review.py", title="Review", icon=":material/edit_note:", url_path="review")]
+                  st.Page("pages/4_Review.py", title="Review", icon=":material/edit_note:", url_path="review"),
+                  st.Page("pages/6_Language_models.py", title="Language models", icon=":material/auto_stories:",
+                          url_path="language-models")]
     pages.append(st.Page("pages/5_Demo.py", title="Demo", icon=":material/chat:", url_path="demo"))
     return pages
 
@@ -95,10 +98,25 @@ def dataset_label(d: dict) -> str:
     return f"{d['name']} · {d['format']} · {st_.get('sentences', '?')} sentences · {d['id']}"
 
 
+KIND_TAG = {"tagger": "tagger", "lm": "LM", "classifier": "classifier"}
+
+
+def model_score(m: dict) -> str:
+    """The model's held-out score in words (dev F1, perplexity or accuracy), or ''."""
+    s = m.get("summary") or {}
+    for key, text in (("dev_f1", "dev F1 {:.3f}"), ("dev_perplexity", "dev perplexity {:.1f}"),
+                      ("dev_accuracy", "dev accuracy {:.3f}")):
+        if s.get(key) is not None:
+            return text.format(s[key])
+    return ""
+
+
 def model_label(m: dict) -> str:
-    f1 = (m.get("summary") or {}).get("dev_f1")
-    parts = [m["name"]] + ([m["tokenizer"]] if m["tokenizer"] and m["tokenizer"] not in m["name"] else [])
-    parts += [f"dev F1 {f1:.3f}"] if f1 is not None else []
+    kind = m.get("kind", "tagger")
+    tag = KIND_TAG[kind] if kind != "tagger" and not m["name"].lower().startswith(KIND_TAG[kind].lower()) else ""
+    parts = ([tag] if tag else []) + [m["name"]]
+    parts += [m["tokenizer"]] if m["tokenizer"] and m["tokenizer"] not in m["name"] else []
+    parts += [model_score(m)] if model_score(m) else []
     return " · ".join(parts + [m["id"]])
 
 
@@ -106,8 +124,9 @@ def pick_dataset(ws, label="Dataset", key="dataset", none=None, rows=None):
     return pick(label, ws.datasets() if rows is None else rows, key, dataset_label, none)
 
 
-def pick_model(ws, label="Model", key="model", none=None, prefer_none=True):
-    return pick(label, ws_models.models(ws), key, model_label, none, prefer_none=prefer_none)
+def pick_model(ws, label="Model", key="model", none=None, prefer_none=True, kinds=("tagger",)):
+    """Models of ``kinds`` only (taggers unless told: Review, pre-annotation …); ``kinds=None``: all."""
+    return pick(label, ws_models.models(ws, kinds=kinds), key, model_label, none, prefer_none=prefer_none)
 
 
 def report_table(rows: list[dict]) -> None:
@@ -119,16 +138,17 @@ def report_table(rows: list[dict]) -> None:
     st.table(df)
 
 
-def history_charts(history: list[dict], key: str = "") -> None:
+def history_charts(history: list[dict], key: str = "", metric: str = "dev_f1", label: str = "dev entity F1",
+                   empty: str = "No finished epoch yet.") -> None:
     if not history:
-        st.caption("No finished epoch yet.")
+        st.caption(empty)
         return
     df = pd.DataFrame(history).set_index("epoch")
     a, b = st.columns(2)
-    a.caption("training loss per token")
+    a.caption("training loss")
     a.line_chart(df[["loss"]], height=220)
-    b.caption("dev entity F1")
-    b.line_chart(df[["dev_f1"]], height=220)
+    b.caption(label)
+    b.line_chart(df[[metric]], height=220)
 
 
 def _eta(seconds) -> str:
@@ -157,22 +177,34 @@ def _run_body(ws, rid: str, was_active: bool) -> None:
     st.markdown(f"**{STATUS_ICON.get(r['status'], '')} {r['status']}** · run `{r['id']}`")
     st.progress(min(max(frac, 0.0), 1.0), text=text)
     hist = runs.history(ws, rid)
-    best = max((h["dev_f1"] for h in hist), default=None)
+    task = task_of(r["config"])
+    metric, label, higher = DEV_METRIC[task]
+    scores = [h[metric] for h in hist if h.get(metric) is not None]
+    best = (max if higher else min)(scores) if scores else None
+    speed, unit = _speed(hist[-1]) if hist else (None, "tokens/s")
     c = st.columns(5)
     c[0].metric("epoch", f"{p.get('epoch', 0)}/{p.get('epochs', '?')}")
     c[1].metric("loss", f"{hist[-1]['loss']:.4f}" if hist else "–")
-    c[2].metric("best dev F1", f"{best:.4f}" if best is not None else "–")
-    c[3].metric("tokens/s", f"{hist[-1]['tokens_per_s']:,.0f}" if hist else "–")
+    c[2].metric(f"best {label}", f"{best:.4f}" if best is not None else "–")
+    c[3].metric(unit, f"{speed:,.0f}" if speed is not None else "–")
     c[4].metric("ETA", _eta(p.get("eta_s")) if r["status"] in runs.ACTIVE else "–")
-    st.caption(f"device: {r.get('device') or '…'} · {r['name']}")
+    st.caption(f"task: {task} · device: {r.get('device') or '…'} · {r['name']}")
     if r.get("error"):
         (st.warning if r["status"] == "interrupted" else st.error)(r["error"])
-    history_charts(hist, key=rid)
+    no_epochs = task == "lm" and r["config"].get("lm_kind") == "ngram"
+    history_charts(hist, key=rid, metric=metric, label=label,
+                   empty="An n-gram model only counts: it has no epochs." if no_epochs else "No finished epoch yet.")
     _run_buttons(ws, r)
     with st.expander("log"):
         st.code("\n".join(runs.log_lines(ws, rid, 40)) or "(empty)", language=None)
     if was_active and r["status"] not in runs.ACTIVE:
         st.rerun()
+
+
+def _speed(record: dict) -> tuple:
+    if "tokens_per_s" in record:
+        return record["tokens_per_s"], "tokens/s"
+    return record.get("sentences_per_s"), "sentences/s"
 
 
 def _run_buttons(ws, r: dict) -> None:
@@ -188,7 +220,10 @@ def _run_buttons(ws, r: dict) -> None:
             fail(err)
         st.rerun()
     if r["status"] == "done" and r.get("model_id"):
-        st.success(f"Model {r['model_id']} registered: evaluate it, review its predictions or try it on the Demo page.")
+        st.success(f"Model {r['model_id']} registered: " + {
+            "lm": "compare it on the Language models page or complete text on the Demo page.",
+            "classifier": "evaluate it or classify text on the Demo page."}.get(
+            task_of(r["config"]), "evaluate it, review its predictions or try it on the Demo page."))
 
 
 def run_panel(ws, rid: str) -> None:

@@ -1,14 +1,17 @@
-"""Train: the settings form (measured-best defaults), background runs with live
-progress, the run list, and models in and out (zip import/download, delete)."""
+"""Train: the settings form (measured-best defaults) of a tagger, a language
+model or a sentence classifier, background runs with live progress, the run
+list, and models of every kind in and out (zip import/download, delete)."""
 from dataclasses import asdict
 
 import pandas as pd
 import streamlit as st
 
+import app_forms
 import app_ui
 from tagger import TaggerError, runs, ws_models
 from tagger.defaults import DEFAULT_TOKENIZER
 from tagger.model import TaggerConfig
+from tagger.run_tasks import task_of
 from tagger.tokenizers import TOKENIZERS
 from tagger.training import TrainConfig
 
@@ -40,11 +43,23 @@ def train_settings() -> dict:
             "device": c.selectbox("Device", ["auto", "cpu", "cuda"])}
 
 
+TASKS = {"tagger": "NER tagger", "lm": "Language model", "classifier": "Sentence classifier"}
+
+
 def start_form() -> None:
     st.subheader("New run")
-    st.radio("Task", ["NER tagger"], horizontal=True,
-             help="The language model and sentence classifier tasks come in a later version.")
+    task = st.radio("Task", list(TASKS), format_func=TASKS.get, horizontal=True, key="train_task")
     st.caption(f"Device here: **{ws_models.device_summary()}**")
+    form = {"lm": app_forms.lm_form, "classifier": app_forms.classifier_form}.get(task, tagger_form)
+    started = form(ws)
+    if started:
+        try:
+            st.session_state["run"] = runs.start_run(ws, started[0], name=started[1])
+        except TaggerError as err:
+            app_ui.fail(err)
+
+
+def tagger_form(ws):
     with st.form("train"):
         a, b = st.columns(2)
         with a:
@@ -60,13 +75,10 @@ def start_form() -> None:
         mc = model_settings()
         tc = train_settings()
         go = st.form_submit_button("Start training", type="primary")
-    if go:
-        config = {"train_id": train_id, "dev_id": dev_id if dev_id != train_id else None, "tokenizer": tok,
-                  "model": mc, "train": tc, "threads": int(threads), "corrected": corrected}
-        try:
-            st.session_state["run"] = runs.start_run(ws, config, name=name)
-        except TaggerError as err:
-            app_ui.fail(err)
+    if not go:
+        return None
+    return ({"task": "tagger", "train_id": train_id, "dev_id": dev_id if dev_id != train_id else None,
+             "tokenizer": tok, "model": mc, "train": tc, "threads": int(threads), "corrected": corrected}, name)
 
 
 def run_list() -> None:
@@ -74,8 +86,9 @@ def run_list() -> None:
     if not rows:
         return
     st.subheader("Runs")
-    table = [{"run": r["id"], "name": r["name"], "status": r["status"],
-              "epoch": (r["progress"] or {}).get("epoch"), "dev F1": (r["progress"] or {}).get("dev_f1"),
+    table = [{"run": r["id"], "name": r["name"], "task": task_of(r["config"]),
+              "status": r["status"], "epoch": (r["progress"] or {}).get("epoch"),
+              "dev score": (r["progress"] or {}).get("dev_score", (r["progress"] or {}).get("dev_f1")),
               "device": r["device"], "model": r["model_id"],
               "started": pd.to_datetime(r["created"], unit="s")} for r in rows]
     st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
@@ -96,11 +109,12 @@ def models_section() -> None:
     st.subheader("Models")
     ms = ws_models.models(ws)
     if ms:
-        st.dataframe(pd.DataFrame([{"id": m["id"], "name": m["name"], "source": m["source"],
-                                    "tokenizer": m["tokenizer"], "dev F1": (m["summary"] or {}).get("dev_f1"),
-                                    "types": " ".join((m["summary"] or {}).get("types", []))} for m in ms]),
-                     hide_index=True, width="stretch")
-        mid = app_ui.pick_model(ws, "Model", key="model")
+        st.dataframe(pd.DataFrame([{"id": m["id"], "kind": m["kind"], "name": m["name"], "source": m["source"],
+                                    "tokenizer": m["tokenizer"], "held-out score": app_ui.model_score(m),
+                                    "types / labels": " ".join((m["summary"] or {}).get("types")
+                                                               or (m["summary"] or {}).get("labels") or [])}
+                                   for m in ms]), hide_index=True, width="stretch")
+        mid = app_ui.pick_model(ws, "Model", key="model", kinds=None)
         a, b = st.columns(2)
         if a.button("Prepare zip download"):
             data, fname = ws_models.export_zip(ws, mid)
@@ -110,7 +124,8 @@ def models_section() -> None:
                 ws_models.delete(ws, mid)
                 st.session_state.pop("model", None)
                 st.rerun()
-    up = st.file_uploader("Import a model (a zip of a model directory from `python -m tagger train`)",
+    up = st.file_uploader("Import a model (a zip of a model directory from `python -m tagger train`, "
+                          "`lm-train` or `classify-train`)",
                           type=["zip"], key="model_zip")
     if up is not None and st.session_state.get("_imported") != up.file_id:
         try:

@@ -1,21 +1,29 @@
-"""Evaluate: a model on a dataset (seqeval report, confusion matrix with missed
-and spurious entities, error kinds), learning curves, runs side by side."""
+"""Evaluate: a tagger on a dataset (seqeval report, confusion matrix with missed
+and spurious entities, error kinds), learning curves, runs side by side; or a
+sentence classifier (accuracy, macro F1, per-class table, confusion matrix).
+Language models are compared on the Language models page."""
 import pandas as pd
 import streamlit as st
 
 import app_ui
+import app_views
 from tagger import TaggerError, ws_models
 from tagger.review import evaluation, report_rows
 
+KINDS = ("tagger", "classifier")
 ws = app_ui.page("Evaluate")
-if not ws_models.models(ws) or not ws.datasets():
-    st.info("Evaluation needs a model and a labelled dataset: train one on the Train page.")
+if not ws_models.models(ws, kinds=KINDS) or not ws.datasets():
+    st.info("Evaluation needs a tagger or classifier and a labelled dataset: train one on the Train page "
+            "(language models are compared on the Language models page).")
     app_ui.link("pages/2_Train.py", "Go to Train", ":material/model_training:")
     st.stop()
 
 a, b = st.columns(2)
 with a:
-    mid = app_ui.pick_model(ws)
+    mid = app_ui.pick_model(ws, kinds=KINDS)
+if ws_models.model_row(ws, mid)["kind"] == "classifier":
+    app_views.classifier_report(ws, mid, picker=b)
+    st.stop()
 with b:
     labelled = [d for d in ws.datasets() if d["format"] in ("klue", "conll", "sentence-tags")]
     did = app_ui.pick_dataset(ws, "Evaluation data", key="dataset", rows=labelled)
@@ -65,7 +73,7 @@ def curves(mid: str) -> None:
 
 def compare(did: str, corrected: bool) -> None:
     st.subheader("Runs side by side")
-    ms = ws_models.models(ws)
+    ms = ws_models.models(ws, kinds=("tagger",))
     ids = [m["id"] for m in ms]
     chosen = st.multiselect("Models", ids, default=ids[:2], format_func=lambda i: app_ui.model_label(
         next(m for m in ms if m["id"] == i)))

@@ -1,14 +1,22 @@
-"""Demo: tag Korean text with a workspace model; entities highlighted, a
-per-token table, and a share link ``?model=<id>&text=…`` that reopens it."""
+"""Demo: try a workspace model on Korean text. A tagger highlights entities
+(and a per-token table), a language model completes the text (next tokens
+with probabilities, sampled continuations), a classifier labels each sentence
+with probabilities; a share link ``?model=<id>&text=…`` reopens any of them."""
 import pandas as pd
 import streamlit as st
 
 import app_ui
+import app_views
 from tagger import TaggerError, ws_models
 from tagger.render import MAX_SHARE_TEXT, highlight_html, share_query, split_sentences
 
 MAX_CHARS, MAX_SENTENCES = 5000, 50
-EXAMPLE = "김철수는 어제 서울 시청에서 기자회견을 열었다. 삼성전자는 3일 신제품을 발표했다."
+EXAMPLES = {"tagger": "김철수는 어제 서울 시청에서 기자회견을 열었다. 삼성전자는 3일 신제품을 발표했다.",
+            "lm": "철수와 영희는 식탁에 앉아 사과를", "classifier": "배우들 연기가 정말 훌륭했어요. 두 시간이 아깝다."}
+ACTIONS = {"tagger": ("Tag", "Entities are highlighted in each sentence."),
+           "lm": ("Complete", "The language model continues the text: its most likely next tokens and a few "
+                  "sampled continuations."),
+           "classifier": ("Classify", "Each sentence gets the classifier's label and every label's probability.")}
 
 ws = app_ui.page("Demo", writable=False)
 shared_model, shared_text = st.query_params.get("model"), st.query_params.get("text")
@@ -23,13 +31,17 @@ if not models:
             ("" if app_ui.readonly() else " Train one on the Train page (or use the quick start on Home)."))
     st.stop()
 
-mid = app_ui.pick_model(ws)
+mid = app_ui.pick_model(ws, kinds=None)
+kind = ws_models.model_row(ws, mid)["kind"]
 if shared_text is not None and st.session_state.get("_shared_text") != shared_text:
     st.session_state["_shared_text"] = shared_text
     st.session_state["demo_text"] = shared_text[:MAX_CHARS]
-st.session_state.setdefault("demo_text", EXAMPLE)
+if st.session_state.get("demo_text") in set(EXAMPLES.values()) - {EXAMPLES[kind]}:
+    st.session_state["demo_text"] = EXAMPLES[kind]  # another kind's example: this kind's instead
+st.session_state.setdefault("demo_text", EXAMPLES[kind])
+st.caption(ACTIONS[kind][1])
 text = st.text_area("Korean text (one or more sentences)", key="demo_text", height=120, max_chars=MAX_CHARS)
-st.button("Tag", type="primary")
+st.button(ACTIONS[kind][0], type="primary")
 
 
 def tag(mid: str, text: str) -> list[dict]:
@@ -63,13 +75,28 @@ def share(mid: str, text: str) -> None:
     st.code(base + query if base else query, language=None, wrap_lines=True)
 
 
-try:
+def run(kind: str, mid: str, text: str) -> bool:
+    """Show the model's result for ``text``; False when there is nothing to show."""
+    if kind == "lm":
+        prefix = " ".join(text.split()).strip()
+        if prefix:
+            app_views.completion_view(ws, mid, prefix, key="demo_lm")
+        return bool(prefix)
+    if kind == "classifier":
+        sentences = split_sentences(text)
+        app_views.classify_view(ws, mid, sentences)
+        return bool(sentences)
     results = tag(mid, text)
+    show(results)
+    return bool(results)
+
+
+try:
+    shown = run(kind, mid, text)
 except TaggerError as err:
     app_ui.fail(err)
     st.stop()
-if results:
-    show(results)
+if shown:
     share(mid, text)
 else:
     st.caption("Type or paste Korean text above.")

@@ -52,3 +52,24 @@ def split_sentences(text: str) -> list[str]:
 def share_query(model_id: str, text: str) -> str:
     """``?model=…&text=…`` for the Demo page (ids only, never paths)."""
     return "?" + urlencode({"model": model_id, "text": text[:MAX_SHARE_TEXT]})
+
+
+def completion_html(prefix: str, continuation: str) -> str:
+    """A prefix and its generated continuation (marked), both escaped."""
+    return (f'<div class="completion" style="line-height:1.8">{escape(prefix)}'
+            f'<mark class="gen" style="background:#caffbf;padding:0 .15em">{escape(continuation)}</mark></div>')
+
+
+def label_html(text: str, label: str, prob: float) -> str:
+    """A sentence with its predicted label and probability, all escaped."""
+    return (f'<div class="classified" style="line-height:2"><mark class="label" data-label="{escape(label)}" '
+            f'style="background:{color(label)};padding:0 .3em;border-radius:.25em;margin-right:.5em">'
+            f'{escape(label)} <small>{prob:.2f}</small></mark>{escape(text)}</div>')
+
+
+def suggestions_html(rows) -> str:
+    """Next-token suggestions (``next token``, ``probability``) as chips, escaped."""
+    chips = "".join(f'<span class="sugg" style="display:inline-block;background:#eef;border-radius:.4em;'
+                    f'padding:.1em .5em;margin:.15em">{escape(str(r["next token"]))} '
+                    f'<small style="color:#666">{float(r["probability"]):.3f}</small></span>' for r in rows)
+    return f'<div class="suggestions">{chips or "(no suggestion)"}</div>'

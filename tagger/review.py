@@ -20,7 +20,7 @@ _EVALS: dict = {}
 
 def predictions(ws: Workspace, model_id, dataset_id) -> list[dict]:
     """``model.predict`` on every sentence of the dataset, cached on disk."""
-    m = ws_models.model_row(ws, model_id)
+    m = ws_models.model_row(ws, model_id, kinds=("tagger",))
     d = ws.dataset(dataset_id)
     path = ws.root / "predictions" / m["id"] / f"{d['id']}.json"
     if path.is_file():
@@ -44,7 +44,7 @@ def _stamp(ws: Workspace, did: str):
 def evaluation(ws: Workspace, model_id, dataset_id, corrected: bool = False) -> dict:
     """seqeval micro/per-type/macro and char-level macro F1, error kinds and
     the confusion matrix of ``model_id`` on ``dataset_id``."""
-    m, d = ws_models.model_row(ws, model_id), ws.dataset(dataset_id)
+    m, d = ws_models.model_row(ws, model_id, kinds=("tagger",)), ws.dataset(dataset_id)
     key = (str(ws.root), m["id"], d["id"], corrected, _stamp(ws, d["id"]) if corrected else None)
     cached = _EVALS.get(key)
     if cached is not None:

@@ -1,5 +1,6 @@
 """The body of a background training run (``python -m tagger.runs RUN_ID``):
-train with callbacks that write progress, history and log lines into the
+a tagger, or a language model or classifier (``run_tasks``). Train with
+callbacks that write progress, history and log lines into the
 workspace catalogue and a checkpoint into ``runs/<id>/``, then register the
 model. SIGTERM (cancel) stops it between batches."""
 from __future__ import annotations
@@ -10,6 +11,7 @@ import signal
 import time
 import traceback
 
+from .run_tasks import task_of
 from .types import TaggerError
 from .training import Callback
 from .workspace import Workspace
@@ -32,14 +34,20 @@ class RunReporter(Callback):
     """Writes what ``train`` reports into the catalogue, at most every
     ``every`` seconds for batch/tokenize progress."""
 
-    def __init__(self, ws: Workspace, run_id: str, epochs: int, start_epoch: int = 0, every: float = 0.5):
+    def __init__(self, ws: Workspace, run_id: str, epochs: int, start_epoch: int = 0, every: float = 0.5,
+                 task: str = "tagger"):
+        from .run_tasks import DEV_METRIC
         self.ws, self.rid, self.epochs, self.every = ws, run_id, epochs, every
         self.start_epoch, self.t_train, self.last = start_epoch, None, 0.0
-        self.tokens_per_s, self.loss, self.dev_f1 = None, None, None
+        self.tokens_per_s, self.loss, self.dev_score = None, None, None
+        self.metric, self.metric_label, _ = DEV_METRIC[task]
         self.folder = ws.root / "runs" / run_id
 
     def _progress(self, **p) -> None:
-        p.update(epochs=self.epochs, tokens_per_s=self.tokens_per_s, loss=self.loss, dev_f1=self.dev_f1)
+        p.update(epochs=self.epochs, tokens_per_s=self.tokens_per_s, loss=self.loss,
+                 dev_score=self.dev_score, dev_metric=self.metric)
+        if self.metric == "dev_f1":
+            p["dev_f1"] = self.dev_score
         self.ws.execute("UPDATE runs SET progress=? WHERE id=?", (json.dumps(p), self.rid))
 
     def on_message(self, text: str) -> None:
@@ -66,11 +74,13 @@ class RunReporter(Callback):
         self._progress(phase="training", epoch=epoch, step=step, steps=steps, fraction=frac, eta_s=eta)
 
     def on_epoch(self, record: dict) -> None:
-        self.tokens_per_s, self.loss, self.dev_f1 = record["tokens_per_s"], record["loss"], record["dev_f1"]
+        per_s, unit = ((record["tokens_per_s"], "tokens/s") if "tokens_per_s" in record
+                       else (record.get("sentences_per_s", 0.0), "sentences/s"))
+        self.tokens_per_s, self.loss, self.dev_score = per_s, record["loss"], record[self.metric]
         self.ws.execute("INSERT OR REPLACE INTO run_epochs VALUES (?,?,?)",
                         (self.rid, record["epoch"], json.dumps(record)))
-        self.on_message(f"epoch {record['epoch']}/{self.epochs}: loss {record['loss']:.4f}, dev F1 "
-                        f"{record['dev_f1']:.4f}, {record['tokens_per_s']:,.0f} tokens/s"
+        self.on_message(f"epoch {record['epoch']}/{self.epochs}: loss {record['loss']:.4f}, {self.metric_label} "
+                        f"{self.dev_score:.4f}, {per_s:,.0f} {unit}"
                         + (" (best so far)" if record.get("best") else ""))
         self._progress(phase="training", epoch=record["epoch"], fraction=record["epoch"] / max(self.epochs, 1),
                        eta_s=None)
@@ -105,7 +115,6 @@ def _device_label(name: str) -> str:
 def _train(ws: Workspace, rid: str, cfg: dict):
     import torch
     from . import api
-    from . import ws_models
     torch.set_num_threads(max(1, int(cfg.get("threads") or 1)))
     folder = ws.root / "runs" / rid
     device = _device_label(cfg["train"].get("device", "auto"))
@@ -113,6 +122,8 @@ def _train(ws: Workspace, rid: str, cfg: dict):
                "WHERE id=? AND status='queued'", (time.time(), device, os.getpid(), rid))
     if ws.one("SELECT status FROM runs WHERE id=?", (rid,))["status"] != "running":
         raise Cancelled()
+    if task_of(cfg) != "tagger":
+        return _train_task(ws, rid, cfg, device)
     train_c = ws.corpus(cfg["train_id"], corrected=bool(cfg.get("corrected")))
     dev_c = ws.corpus(cfg["dev_id"], corrected=bool(cfg.get("corrected"))) if cfg.get("dev_id") else None
     resumed = _resume_state(folder)
@@ -125,12 +136,36 @@ def _train(ws: Workspace, rid: str, cfg: dict):
                       model_config=resumed[1] if resumed else None,
                       train_config=resumed[2] if resumed else None,
                       **({} if resumed else {**cfg["model"], **cfg["train"]}))
+    return _register(ws, rid, cfg, model, device, reporter)
+
+
+def _register(ws: Workspace, rid: str, cfg: dict, model, device: str, reporter) -> str:
+    from . import ws_models
     model.meta.update(run_id=rid, device=device, train_data=ws.dataset(cfg["train_id"])["name"],
                       dev_data=ws.dataset(cfg["dev_id"])["name"] if cfg.get("dev_id") else None)
     row = ws_models.register(ws, model, name=ws.one("SELECT name FROM runs WHERE id=?", (rid,))["name"],
                              run_id=rid)
     reporter.on_message(f"model registered as {row['id']}")
     return row["id"]
+
+
+def _train_task(ws: Workspace, rid: str, cfg: dict, device: str) -> str:
+    """A language model or a sentence classifier (no checkpoint: a resumed run starts again)."""
+    from .run_tasks import TASK_NAMES, epochs_of, train_task
+    task = task_of(cfg)
+    reporter = RunReporter(ws, rid, epochs_of(cfg), task=task)
+    if ws.one("SELECT COUNT(*) n FROM run_epochs WHERE run_id=?", (rid,))["n"]:
+        reporter.on_message(f"a {TASK_NAMES[task]} run keeps no checkpoint: starting again from the beginning")
+        ws.execute("DELETE FROM run_epochs WHERE run_id=?", (rid,))
+    reporter.on_message(f"training a {TASK_NAMES[task]} on {ws.dataset(cfg['train_id'])['name']} "
+                        f"({cfg['tokenizer']} tokens)")
+    model = train_task(ws, cfg, [reporter])
+    dev = model.meta.get("dev") or model.meta.get("dev_scores") or {}
+    summary = ", ".join(f"{k} {dev[k]:.4f}" for k in ("perplexity", "bits_per_char", "accuracy", "macro_f1")
+                        if isinstance(dev.get(k), (int, float)))
+    if summary:
+        reporter.on_message(f"held-out {summary}")
+    return _register(ws, rid, cfg, model, device, reporter)
 
 
 def _finish(ws: Workspace, rid: str, status: str, error=None, model_id=None) -> None:

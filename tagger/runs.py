@@ -1,4 +1,5 @@
-"""Training runs in the background.
+"""Training runs in the background (a tagger, a language model or a sentence
+classifier: the config's ``task``, see ``run_tasks``).
 
 ``start_run`` records a run and starts ``python -m tagger.runs RUN_ID`` as its
 own process (own session, so closing the browser or restarting the app does
@@ -42,13 +43,19 @@ def default_threads() -> int:
 def check_config(ws: Workspace, config: dict) -> dict:
     """A normalised copy of a run config, or a TaggerError saying what is wrong."""
     from .tokenizers import TOKENIZERS
+    from .run_tasks import check_task, task_of
     cfg = json.loads(json.dumps(config))
+    cfg["task"] = task_of(cfg)
     ws.dataset(cfg.get("train_id"))
     if cfg.get("dev_id"):
         ws.dataset(cfg["dev_id"])
     cfg.setdefault("tokenizer", "char")
     if cfg["tokenizer"] not in TOKENIZERS:
         raise TaggerError(f"unknown tokenizer {cfg['tokenizer']!r}")
+    cfg["threads"] = int(cfg.get("threads") or default_threads())
+    if cfg["task"] != "tagger":
+        check_task(ws, cfg)
+        return cfg
     m_names, t_names = setting_names()
     for part, names in (("model", m_names), ("train", t_names)):
         cfg[part] = dict(cfg.get(part) or {})
@@ -57,16 +64,15 @@ def check_config(ws: Workspace, config: dict) -> dict:
             raise TaggerError(f"unknown {part} settings: {', '.join(sorted(unknown))}")
     if int(cfg["train"].get("epochs", 1)) < 1:
         raise TaggerError("epochs must be at least 1")
-    cfg.setdefault("task", "ner")
-    cfg["threads"] = int(cfg.get("threads") or default_threads())
     return cfg
 
 
 def create_run(ws: Workspace, config: dict, name: str = "") -> str:
+    from .run_tasks import default_name, epochs_of
     cfg = check_config(ws, config)
     rid = new_id("r")
-    label = clean_name(name or f"{ws.dataset(cfg['train_id'])['name']} · {cfg['tokenizer']}", "run")
-    epochs = int(cfg["train"].get("epochs") or 30)
+    label = clean_name(name or default_name(ws, cfg), "run")
+    epochs = epochs_of(cfg)
     ws.execute("INSERT INTO runs (id, name, created, status, config, progress) VALUES (?,?,?,?,?,?)",
                (rid, label, time.time(), "queued", json.dumps(cfg, ensure_ascii=False),
                 json.dumps({"phase": "queued", "epoch": 0, "epochs": epochs, "fraction": 0.0})))

@@ -72,3 +72,41 @@ def test_script_typed_into_the_demo_renders_as_text(monkeypatch, tmp_path):
     _assert_escaped(at)
     body = at.html[0].proto.body  # entity marks may cut the text anywhere: drop marks and labels
     assert html.escape(EVIL) in re.sub(r"<sup[^>]*>.*?</sup>|<[^>]*>", "", body)
+
+
+def test_script_in_lm_text_suggestions_and_class_labels_renders_as_text(monkeypatch, tmp_path):
+    """An LM trained on text full of tags suggests '<' tokens; a classifier's labels are HTML:
+    the LM page, its suggestions and samples, and the Demo's labels stay text."""
+    from tagger import ws_models
+    from tagger.classify import ClassifierConfig, train_classifier
+    from tagger.lm import NgramConfig, train_lm
+    from tagger.training import TrainConfig
+    monkeypatch.setenv("TAGGER_WORKSPACE", str(tmp_path / "ws"))
+    ws = Workspace()
+    lines = [f"{EVIL} 좋은 영화\t<b>good</b>", "<img src=x> 나쁜 영화\tbad", f"{EVIL} 정말 좋다\t<b>good</b>",
+             "<img src=x> 최악이다\tbad"]
+    d, _ = ws.add_dataset("evil.tsv", ("\n".join(lines) + "\n").encode("utf-8"))
+    sentences = ws.corpus(d["id"]).sentences
+    texts = [s.text for s in sentences]
+    lm = ws_models.register(ws, train_lm(texts, kind="ngram", tokenizer="char", config=NgramConfig(order=2)),
+                            name=NAME)
+    clf = train_classifier(sentences, sentences, tokenizer="char", config=ClassifierConfig(hidden_size=8),
+                           train_config=TrainConfig(epochs=1))
+    cid = ws_models.register(ws, clf, name=NAME)["id"]
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/6_Language_models.py")
+    at.run()
+    at.text_input(key="lm_prefix").set_value("<scr").run()
+    _assert_escaped(at)
+    chips = next(h.proto.body for h in at.html if 'class="suggestions"' in h.proto.body)
+    assert ">i <small" in chips, "the LM learnt '<script': its next token is 'i'"
+    assert any("&lt;scr" in h.proto.body for h in at.html if 'class="completion"' in h.proto.body)
+    for mid, text in ((lm["id"], "<img"), (cid, f"{EVIL} 좋은 영화")):
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.switch_page("pages/5_Demo.py")
+        at.query_params.update({"model": mid, "text": text})
+        at.run()
+        _assert_escaped(at)
+    label = next(h.proto.body for h in at.html if 'class="classified"' in h.proto.body)
+    assert "&lt;b&gt;good&lt;/b&gt;" in label or ">bad <small>" in label
+    assert html.escape(EVIL) in label

@@ -9,6 +9,9 @@ browser during the run and still see it, wait for it → Evaluate: read F1 in th
 report table → Review: correct one entity and export → a Demo share link in a
 fresh browser context shows a highlighted entity. The demo and evaluation use
 the one-click model (30 epochs): 2 epochs on 25 sentences often tag nothing.
+→ Language models: three small LMs (Kkma and char n-grams, a char LSTM,
+trained here through the engine API) compared on the held-out sample, then a
+typed prefix gets next-token suggestions and sampled continuations.
 Screenshots of every page go to a temp folder (and to $E2E_SCREENSHOTS when set).
 """
 import os
@@ -26,7 +29,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path(os.environ.get("TAGGER_CHROMIUM", "/usr/bin/chromium"))
-SAMPLE = ROOT / "data" / "samples" / "ner_klue.tsv"
+SAMPLES = ROOT / "data" / "samples"
+SAMPLE = SAMPLES / "ner_klue.tsv"
 T = 60_000  # ms, for anything that waits on the server
 
 pytestmark = pytest.mark.slow
@@ -211,6 +215,48 @@ def _quick_start(page, url, shots, ws_dir) -> str:
     return quick[0]["model_id"]
 
 
+def _seed_lms(ws_dir) -> None:
+    """Three small LMs on the bundled LM sample, registered in the server's workspace."""
+    from tagger import ws_models
+    from tagger.corpus import load_corpus
+    from tagger.lm import LMTrainConfig, NgramConfig, RNNLMConfig, train_lm
+    from tagger.workspace import Workspace
+    ws = Workspace(ws_dir)
+    ws.add_sample("lm_dev.txt")
+    texts = [s.text for s in load_corpus(SAMPLES / "lm.txt").sentences]
+    dev = [s.text for s in load_corpus(SAMPLES / "lm_dev.txt").sentences]
+    for name, kw in (("char LSTM", dict(kind="rnn", tokenizer="char", train_config=LMTrainConfig(epochs=3),
+                                        config=RNNLMConfig(hidden_size=64, embedding_dim=64, num_layers=1))),
+                     ("char 4-gram", dict(kind="ngram", tokenizer="char", config=NgramConfig(order=4))),
+                     ("kkma trigram", dict(kind="ngram", tokenizer="kkma", config=NgramConfig(order=3)))):
+        ws_models.register(ws, train_lm(texts, dev, **kw), name=name)
+
+
+def _language_models(page, url, shots, ws_dir) -> None:
+    """The LM page: the comparison table and charts, then one completion typed in the browser."""
+    _seed_lms(ws_dir)
+    _goto(page, f"{url}/language-models", "Language models")
+    # the newest dataset and LM are picked first: the held-out sample and the Kkma trigram
+    expect(page.get_by_role("combobox", name="Held-out text (any dataset: its sentence text)")).to_have_value(
+        re.compile(r"^lm_dev\.txt · text · 12 sentences"), timeout=T)
+    expect(page.get_by_text("n-gram sparsity by order")).to_be_visible(timeout=T)
+    expect(page.get_by_role("combobox", name="Language model", exact=True)).to_have_value(
+        re.compile(r"^LM · kkma trigram"), timeout=T)
+    _idle(page)
+    typed = "오늘 아침 서울 지역에는"
+    prefix = page.get_by_label("Prefix", exact=True)
+    prefix.fill(typed)
+    prefix.press("Enter")
+    expect(page.get_by_text(re.compile(r"prefix tokens \(kkma\): 오늘 · 아침 · 서울 · 지역 · 에 · 는$"))
+           ).to_be_visible(timeout=T)
+    expect(page.locator("div.completion").first).to_contain_text(typed, timeout=T)
+    _idle(page)
+    chips = page.locator("span.sugg")
+    expect(chips).to_have_count(5, timeout=T)
+    assert all(re.search(r"\d\.\d{3}$", c.inner_text()) for c in chips.all())
+    _shot(page, shots, "lm")
+
+
 def test_browser_walkthrough(server, browser, tmp_path):
     url, ws_dir = server
     shots = tmp_path / "screenshots"
@@ -232,6 +278,7 @@ def test_browser_walkthrough(server, browser, tmp_path):
     expect(demo.locator("mark.ent").first).to_be_visible(timeout=T)
     _shot(demo, shots, "5_demo")
     fresh.close()
+    _language_models(page, url, shots, ws_dir)
     if os.environ.get("E2E_SCREENSHOTS"):
         out = Path(os.environ["E2E_SCREENSHOTS"])
         out.mkdir(parents=True, exist_ok=True)
