@@ -34,6 +34,14 @@ if did is None:
 
 
 def headline(ev: dict) -> None:
+    if "plain" in ev:  # per-unit labels such as POS: each unit is its own labelled span
+        p = ev["plain"]
+        c = st.columns(3)
+        c[0].metric("token accuracy", f"{p['accuracy']:.4f}")
+        c[1].metric("macro F1 over tags", f"{p['macro_f1']:.4f}")
+        c[2].metric("units scored", f"{p['tokens']:,}")
+        st.caption("Per-unit labels (plain scheme): every unit is one labelled span, so the table below "
+                   "is per-tag precision/recall/F1.")
     c = st.columns(5)
     c[0].metric("entity F1 (micro)", f"{ev['entity_f1']:.4f}")
     c[1].metric("precision", f"{ev['precision']:.4f}")

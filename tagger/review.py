@@ -8,7 +8,7 @@ import json
 from collections import Counter
 
 from . import ws_models
-from .scoring import error_counts, score, unit_tags, units
+from .scoring import error_counts, score, score_plain, unit_tags, units
 from .project import token_tags_to_spans
 from .types import Sentence, Span, TaggerError
 from .workspace import Workspace, atomic_write
@@ -56,6 +56,8 @@ def evaluation(ws: Workspace, model_id, dataset_id, corrected: bool = False) -> 
     out = score(corpus.sentences, pred, corpus.granularity)
     out["errors"] = error_counts(corpus.sentences, pred)
     out["confusion"] = confusion(corpus.sentences, pred)
+    if corpus.scheme == "plain":  # per-unit labels (POS): token accuracy is the headline
+        out["plain"] = score_plain(corpus.sentences, pred, corpus.granularity)
     out.update(model_id=m["id"], dataset_id=d["id"], tokenizer=m["tokenizer"])
     if len(_EVALS) > 32:
         _EVALS.clear()
