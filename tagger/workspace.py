@@ -72,6 +72,11 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def storage_error(err: Exception) -> str:
+    """The cause of a failed write in a few words (``No space left on device``)."""
+    return getattr(err, "strerror", None) or str(err) or type(err).__name__
+
+
 def new_id(kind: str) -> str:
     return f"{kind}-{secrets.token_hex(5)}"
 
@@ -173,18 +178,21 @@ class Workspace:
                 return d, False
         did = new_id("d")
         folder = self.root / "datasets" / did
-        folder.mkdir(parents=True)
-        atomic_write(folder / "original", data)
         try:
+            folder.mkdir(parents=True)
+            atomic_write(folder / "original", data)
             corpus = load_corpus(folder / "original", format=format, encoding=encoding)
-        except TaggerError:
+            report = validate(corpus)
+            stats = {k: report[k] for k in ("sentences", "tokens", "entities", "labels", "errors", "warnings")}
+            self.execute("INSERT INTO datasets VALUES (?,?,?,?,?,?,?,?,?,?)",
+                         (did, clean_name(name), source, corpus.format, corpus.encoding, sha, len(data),
+                          time.time(), json.dumps(stats, ensure_ascii=False), note))
+        except (TaggerError, OSError, sqlite3.Error) as err:
             shutil.rmtree(folder, ignore_errors=True)
-            raise
-        report = validate(corpus)
-        stats = {k: report[k] for k in ("sentences", "tokens", "entities", "labels", "errors", "warnings")}
-        self.execute("INSERT INTO datasets VALUES (?,?,?,?,?,?,?,?,?,?)",
-                     (did, clean_name(name), source, corpus.format, corpus.encoding, sha, len(data),
-                      time.time(), json.dumps(stats, ensure_ascii=False), note))
+            if isinstance(err, TaggerError):
+                raise
+            raise TaggerError(f"cannot store {clean_name(name)!r} in the workspace: {storage_error(err)}; "
+                              "nothing was added") from None
         return self.dataset(did), True
 
     def add_sample(self, filename: str) -> tuple[dict, bool]:
