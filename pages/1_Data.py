@@ -8,6 +8,7 @@ from tagger import TaggerError, ws_data
 from tagger.annotate import LABELLED, preannotate
 from tagger.corpus import FORMATS
 from tagger.defaults import DEFAULT_TOKENIZER
+from tagger.safety import max_upload_mb
 from tagger.tokenizers import TOKENIZERS
 
 ws = app_ui.page("Data")
@@ -30,7 +31,8 @@ def add_section() -> None:
         fmt = st.selectbox("Format", ["auto"] + list(FORMATS), help="auto-detected unless you pick one")
         enc = st.selectbox("Encoding", ["auto", "utf-8", "cp949", "euc-kr"])
         files = st.file_uploader("Upload corpus files (TSV, CoNLL, text)", accept_multiple_files=True,
-                                 help="Kept byte for byte in the workspace; never modified.")
+                                 help="Kept byte for byte in the workspace; never modified. "
+                                      f"At most {max_upload_mb():g} MB a file.")
         seen = st.session_state.setdefault("_uploads", {})
         for f in files or []:
             if f.file_id not in seen:

@@ -156,7 +156,7 @@ def execute(ws: Workspace, run_id: str) -> int:
         _finish(ws, run_id, "failed", error=str(err))
         return 2
     except (OSError, sqlite3.OperationalError) as err:  # a full disk, a read-only workspace
-        from .workspace import storage_error
+        from .safety import storage_error
         _log(ws, run_id, traceback.format_exc())
         _finish(ws, run_id, "failed", error=f"cannot write to the workspace: {storage_error(err)}; "
                 "the last checkpoint is kept: resume when there is room")
