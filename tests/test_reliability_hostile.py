@@ -71,6 +71,10 @@ def test_hostile_text_is_tokenized_within_bounds_by_simple_tokenizers(name):
 def test_hostile_text_is_tokenized_within_bounds_by_kkma(name):
     took = _tokenize_all(name)
     assert took["whitespace only"] < 1.0 and took["empty"] < 1.0
+    short = [t for t in HOSTILE.values() if len(t) < 1000]
+    tok = get_tokenizer(name)
+    first, again = (tok.tokenize_many(short, cache=True) for _ in range(2))   # through the disk cache
+    assert again.tokens == first.tokens and again.analyzed == 0
 
 
 @pytest.fixture(scope="module")
