@@ -122,3 +122,34 @@ def test_valid_seeds_read_without_errors_in_every_encoding(fmt, encoding):
     corpus = load_corpus(path)
     assert corpus.format == fmt and not corpus.has_errors(), corpus.problems
     assert dumps_corpus(corpus) == path.read_bytes()
+
+
+@FUZZ
+@given(texts=st.lists(st.text(max_size=12), min_size=0, max_size=4),
+       spans=st.lists(st.tuples(st.integers(-3, 15), st.integers(-3, 15), st.sampled_from(["PS", "LC", ""])),
+                      max_size=5),
+       fmt=st.sampled_from(FORMATS))
+def test_validator_reports_bad_sentences_built_in_memory_and_never_raises(texts, spans, fmt):
+    from tagger.corpus import Corpus
+    from tagger.types import Sentence, Span
+    sentences = [Sentence(t, [Span(a, b, lab) for a, b, lab in spans], line=i + 1) for i, t in enumerate(texts)]
+    report = validate(Corpus("<memory>", fmt, "utf-8", sentences))
+    bad = sum(1 for s in sentences for sp in s.spans if not 0 <= sp.start < sp.end <= len(s.text))
+    assert report["errors"] >= bool(bad) and report["sentences"] == len(texts)
+
+
+@settings(FUZZ, max_examples=max(10, EXAMPLES // 3))
+@given(data=st.one_of(mutated(), st.binary(max_size=300)))
+def test_fuzzed_uploads_are_stored_with_a_report_naming_lines_or_refused_clearly(data):
+    from tagger import ws_data
+    from tagger.workspace import Workspace
+    ws = Workspace(_DIR / "ws")
+    try:
+        d, _ = ws.add_dataset("fuzz.tsv", data)
+    except TaggerError as err:
+        assert "fuzz.tsv" in str(err)
+        return
+    rep = ws_data.report(ws, d["id"])
+    assert all(row["location"].startswith("fuzz.tsv:") for row in rep["problem_rows"])
+    assert ws.raw_bytes(d["id"]) == data                        # kept byte for byte
+    ws_data.statistics(ws, d["id"])
