@@ -26,10 +26,11 @@ def check_id(value, kind: str) -> str:
 
 
 def clean_name(name: str, default: str = "dataset") -> str:
-    """A display name: the last path part, control characters removed, at most 120 chars."""
+    """A display name: the last path part, control characters removed, at most 120 chars;
+    never empty, `.` or `..`."""
     base = re.split(r"[\\/]", str(name or ""))[-1]
-    base = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip()
-    return base[:120] or default
+    base = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip()[:120]
+    return default if not base.strip(". ") else base  # "", ".", ".." name no file
 
 
 def storage_error(err: Exception) -> str:
