@@ -223,3 +223,19 @@ def test_workspace_that_cannot_be_created_is_a_clear_message(tmp_path, monkeypat
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     assert not at.exception and any("cannot open the workspace" in e.value for e in at.error)
+
+
+def test_a_model_overwritten_by_a_save_that_dies_is_absent_never_mixed(tmp_path, monkeypatch):
+    """Found by the kill test: new weights beside the old model.json. Now model.json goes first."""
+    from tagger import trained
+    from tagger.training import TrainConfig, train
+    from tagger.types import Sentence, Span
+    s = [Sentence("김철수는 서울에 산다", [Span(0, 3, "PS")])]
+    a, b = (train(s, s, train_config=TrainConfig(epochs=1, seed=k, device="cpu")) for k in (1, 2))
+    a.save(tmp_path / "m")
+    monkeypatch.setattr(trained, "atomic_write_text", lambda *args: _enospc())
+    with pytest.raises(OSError):
+        b.save(tmp_path / "m")                   # dies after the weights, before model.json
+    assert not (tmp_path / "m" / "model.json").exists()
+    with pytest.raises(TaggerError, match="not a model directory"):
+        TaggerModel.load(tmp_path / "m")

@@ -153,3 +153,18 @@ def test_fuzzed_uploads_are_stored_with_a_report_naming_lines_or_refused_clearly
     assert all(row["location"].startswith("fuzz.tsv:") for row in rep["problem_rows"])
     assert ws.raw_bytes(d["id"]) == data                        # kept byte for byte
     ws_data.statistics(ws, d["id"])
+
+
+@pytest.mark.parametrize("data, line, says", [
+    (b"a\tB-PS\r\n\r\nb\tO\n", 3, "LF in a file of CRLF"),                     # mixed line ends
+    ("김철수 씨는 서울\tB-PS O S-LC\n".encode(), 1, "mixes tagging schemes"),   # B- beside S-
+    ("김철수 씨는\tPS-B  O\n".encode(), 1, "extra whitespace in the TAGS"),     # two spaces
+    ("오늘 비\tDT-B O\r\n내일\tO\r".encode(), 2, "extra whitespace in the TAGS"),  # a stray CR at the end
+])
+def test_files_that_would_not_write_back_identically_say_so_on_their_line(data, line, says):
+    """Found by the fuzzing above: these read without a problem but were written back changed."""
+    path = _DIR / "changed.tsv"
+    path.write_bytes(data)
+    corpus = load_corpus(path)
+    assert any(p.line == line and says in p.message for p in corpus.problems), corpus.problems
+    assert not corpus.has_errors()

@@ -17,7 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 from streamlit.testing.v1 import AppTest
 
 from tagger import TaggerError, runs, ws_models
@@ -155,6 +155,10 @@ def test_upload_names_never_become_paths(name, tmp_path, monkeypatch):
 
 @settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")), deadline=2000, database=None)
 @given(st.text(max_size=60))
+@example(".")
+@example("..")
+@example(" . ")
+@example("a/..")
 def test_clean_name_is_never_a_path(name):
     cleaned = clean_name(name)
     assert cleaned and "/" not in cleaned and "\\" not in cleaned and cleaned not in (".", "..")
