@@ -25,6 +25,13 @@ def _add_upload(f, fmt: str, enc: str) -> tuple[str, str]:
         ("info", f"{d['name']}: already in the workspace as {d['id']}")
 
 
+def _limit_text() -> str:
+    try:
+        return f"At most {max_upload_mb():g} MB a file."
+    except TaggerError as err:
+        return str(err)
+
+
 def add_section() -> None:
     up, sample = st.columns([3, 2])
     with up:
@@ -32,7 +39,7 @@ def add_section() -> None:
         enc = st.selectbox("Encoding", ["auto", "utf-8", "cp949", "euc-kr"])
         files = st.file_uploader("Upload corpus files (TSV, CoNLL, text)", accept_multiple_files=True,
                                  help="Kept byte for byte in the workspace; never modified. "
-                                      f"At most {max_upload_mb():g} MB a file.")
+                                      f"{_limit_text()}")
         seen = st.session_state.setdefault("_uploads", {})
         for f in files or []:
             if f.file_id not in seen:

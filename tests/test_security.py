@@ -210,3 +210,15 @@ def test_crafted_pickle_in_a_zip_or_a_checkpoint_is_refused_and_never_runs(seede
     r = runs.run(ws, rid)
     assert r["status"] == "failed" and "refused" in r["error"] and r["model_id"] is None
     assert not marker.exists()
+
+
+def test_a_bad_upload_limit_setting_is_a_clear_message(monkeypatch):
+    monkeypatch.setenv("TAGGER_MAX_UPLOAD_MB", "lots")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/1_Data.py")
+    at.run()
+    assert not at.exception
+    at.file_uploader[0].upload("a.tsv", "김철수는 서울에 산다.\tB-PS B-LC O\n".encode(), "text/plain").run()
+    assert not at.exception
+    assert any("TAGGER_MAX_UPLOAD_MB='lots' is not a number" in e.value for e in at.error), [e.value for e in at.error]
+    assert Workspace().datasets() == []
