@@ -8,6 +8,7 @@ from tagger import TaggerError, ws_data
 from tagger.annotate import LABELLED, preannotate
 from tagger.corpus import FORMATS
 from tagger.defaults import DEFAULT_TOKENIZER
+from tagger.safety import max_upload_mb
 from tagger.tokenizers import TOKENIZERS
 
 ws = app_ui.page("Data")
@@ -24,13 +25,21 @@ def _add_upload(f, fmt: str, enc: str) -> tuple[str, str]:
         ("info", f"{d['name']}: already in the workspace as {d['id']}")
 
 
+def _limit_text() -> str:
+    try:
+        return f"At most {max_upload_mb():g} MB a file."
+    except TaggerError as err:
+        return str(err)
+
+
 def add_section() -> None:
     up, sample = st.columns([3, 2])
     with up:
         fmt = st.selectbox("Format", ["auto"] + list(FORMATS), help="auto-detected unless you pick one")
         enc = st.selectbox("Encoding", ["auto", "utf-8", "cp949", "euc-kr"])
         files = st.file_uploader("Upload corpus files (TSV, CoNLL, text)", accept_multiple_files=True,
-                                 help="Kept byte for byte in the workspace; never modified.")
+                                 help="Kept byte for byte in the workspace; never modified. "
+                                      f"{_limit_text()}")
         seen = st.session_state.setdefault("_uploads", {})
         for f in files or []:
             if f.file_id not in seen:

@@ -176,6 +176,15 @@ def _decode(raw: bytes, path, encoding: str | None):
     return text, codec, bom, problems
 
 
+def _mixed_newlines(text: str, path) -> list[Problem]:
+    """A warning on the first bare LF of a CRLF file: writing it back makes every line CRLF."""
+    for n, line in enumerate(text.split("\n")[:-1], 1):
+        if not line.endswith("\r"):
+            return [Problem(str(path), n, "warning", "line ends with LF in a file of CRLF lines; "
+                            "written back, every line ends with CRLF")]
+    return []
+
+
 def load_corpus(path, format: str | None = None, encoding: str | None = None,
                 scheme: str | None = None) -> Corpus:
     """Read a corpus. Content problems land in ``corpus.problems``; only an
@@ -197,6 +206,7 @@ def load_corpus(path, format: str | None = None, encoding: str | None = None,
     text, codec, bom, problems = _decode(raw, path, encoding)
     newline = "\r\n" if "\r\n" in text else "\n"
     if newline == "\r\n":
+        problems += _mixed_newlines(text, path)
         text = text.replace("\r\n", "\n")
     fmt = format or detect_format(text)
     lines = text.split("\n")

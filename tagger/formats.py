@@ -54,6 +54,7 @@ class _Reader:
         self.sentences: list[Sentence] = []
         self.pending: list[str] = []
         self.shapes: Counter = Counter()
+        self.tagged: list = []
 
     def report(self, line: int, level: str, message: str) -> None:
         self.problems.append(Problem(self.path, line, level, message))
@@ -76,7 +77,19 @@ class _Reader:
         spans, problems = tags_to_spans(units, tags)
         for i, level, message in problems:
             self.report(lines[i], level, message)
+        self.tagged.append((units, tags, lines, spans))
         return spans
+
+    def check_rewrite(self, scheme: str, style: str) -> None:
+        """A warning on the first tag that writing back would change (a file that
+        mixes schemes or styles), unless that line already has a problem."""
+        flagged = {p.line for p in self.problems}
+        for units, tags, lines, spans in self.tagged:
+            for tag, new, line in zip(tags, spans_to_tags(units, spans, scheme, style), lines):
+                if tag != new and line not in flagged:
+                    self.report(line, "warning", f"tag {tag!r} mixes tagging schemes or styles "
+                                f"(the file reads as {scheme}, {style}); written back as {new!r}")
+                    return
 
     def add(self, sentence: Sentence) -> None:
         sentence.meta["pre"] = self.pending
@@ -94,6 +107,7 @@ class _Reader:
         elif self.shapes["S"] or self.shapes["E"]:
             scheme = "BIOES"
         style = "suffix" if self.shapes["suffix"] > self.shapes["prefix"] else "prefix"
+        self.check_rewrite(scheme, style)
         return {"header": header, "tail": tail, "scheme": scheme, "style": style}
 
 
@@ -229,6 +243,8 @@ class _LineReader(_Reader):
                 return None
             return Sentence(text, label=field, line=n)
         units, tags = words(text), field.split()
+        if tags and field != " ".join(tags):
+            self.report(n, "warning", "extra whitespace in the TAGS field; written back as single spaces")
         if len(tags) != len(units):
             self.report(n, "error", f"tag count {len(tags)} does not match word count {len(units)}")
             tags = (tags + ["O"] * len(units))[:len(units)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import time
 import traceback
 
@@ -189,6 +190,12 @@ def execute(ws: Workspace, run_id: str) -> int:
         _log(ws, run_id, f"failed: {err}")
         _finish(ws, run_id, "failed", error=str(err))
         return 2
+    except (OSError, sqlite3.OperationalError) as err:  # a full disk, a read-only workspace
+        from .safety import storage_error
+        _log(ws, run_id, traceback.format_exc())
+        _finish(ws, run_id, "failed", error=f"cannot write to the workspace: {storage_error(err)}; "
+                "the last checkpoint is kept: resume when there is room")
+        return 1
     except Exception as err:  # noqa: BLE001 - a run must end with a status, never silently
         _log(ws, run_id, traceback.format_exc())
         _finish(ws, run_id, "failed", error=f"{type(err).__name__}: {err}")

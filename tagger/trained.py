@@ -104,6 +104,7 @@ class TaggerModel:
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu().contiguous() for k, v in self.module.state_dict().items()}
+        (d / MODEL_JSON).unlink(missing_ok=True)  # overwriting: no model at all until both files are new
         atomic_torch_save(state, d / WEIGHTS)
         sha = _sha256(d / WEIGHTS)
         atomic_write_text(d / MODEL_JSON, json.dumps(self.to_json(sha), ensure_ascii=False, indent=1))

@@ -18,23 +18,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import secrets
 import shutil
 import sqlite3
 import tempfile
 import time
-import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
+from .safety import ID_RE, check_id, check_upload_size, clean_name, storage_error  # noqa: F401
 from .tokenizers.cache import workspace_dir
 from .types import Sentence, Span, TaggerError
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
-ID_RE = re.compile(r"^[dmr]-[0-9a-f]{10}$")
-_KIND = {"d": "dataset", "m": "model", "r": "run"}
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (id TEXT PRIMARY KEY, name TEXT NOT NULL, source TEXT,
   format TEXT, encoding TEXT, sha256 TEXT, size INTEGER, created REAL, stats TEXT, note TEXT);
@@ -74,25 +71,6 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 def new_id(kind: str) -> str:
     return f"{kind}-{secrets.token_hex(5)}"
-
-
-def check_id(value, kind: str) -> str:
-    """``value`` if it is a well-formed id of ``kind`` (d, m, r), else a clear
-    TaggerError: a path, ``..`` or anything else is refused."""
-    text = str(value or "").strip()
-    what = _KIND[kind]
-    if ID_RE.match(text) and text[0] == kind:
-        return text
-    if any(c in text for c in "/\\") or ".." in text:
-        raise TaggerError(f"{what}s are named by their workspace id (like {kind}-0123456789), never by a path")
-    raise TaggerError(f"{text[:40]!r} is not a {what} id (like {kind}-0123456789)")
-
-
-def clean_name(name: str, default: str = "dataset") -> str:
-    """A display name: the last path part, control characters removed, at most 120 chars."""
-    base = re.split(r"[\\/]", str(name or ""))[-1]
-    base = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip()
-    return base[:120] or default
 
 
 def _row(row: Optional[sqlite3.Row]) -> Optional[dict]:
@@ -167,24 +145,28 @@ class Workspace:
         the same bytes read the same way are not stored twice."""
         from .corpus import load_corpus
         from .validate import validate
+        check_upload_size(name, len(data))
         sha = hashlib.sha256(data).hexdigest()
         for d in self.query("SELECT * FROM datasets WHERE sha256=?", (sha,)):
             if format in (None, d["format"]) and encoding in (None, d["encoding"]):
                 return d, False
         did = new_id("d")
         folder = self.root / "datasets" / did
-        folder.mkdir(parents=True)
-        atomic_write(folder / "original", data)
         try:
+            folder.mkdir(parents=True)
+            atomic_write(folder / "original", data)
             corpus = load_corpus(folder / "original", format=format, encoding=encoding)
-        except TaggerError:
+            report = validate(corpus)
+            stats = {k: report[k] for k in ("sentences", "tokens", "entities", "labels", "errors", "warnings")}
+            self.execute("INSERT INTO datasets VALUES (?,?,?,?,?,?,?,?,?,?)",
+                         (did, clean_name(name), source, corpus.format, corpus.encoding, sha, len(data),
+                          time.time(), json.dumps(stats, ensure_ascii=False), note))
+        except (TaggerError, OSError, sqlite3.Error) as err:
             shutil.rmtree(folder, ignore_errors=True)
-            raise
-        report = validate(corpus)
-        stats = {k: report[k] for k in ("sentences", "tokens", "entities", "labels", "errors", "warnings")}
-        self.execute("INSERT INTO datasets VALUES (?,?,?,?,?,?,?,?,?,?)",
-                     (did, clean_name(name), source, corpus.format, corpus.encoding, sha, len(data),
-                      time.time(), json.dumps(stats, ensure_ascii=False), note))
+            if isinstance(err, TaggerError):
+                raise
+            raise TaggerError(f"cannot store {clean_name(name)!r} in the workspace: {storage_error(err)}; "
+                              "nothing was added") from None
         return self.dataset(did), True
 
     def add_sample(self, filename: str) -> tuple[dict, bool]:

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from .trained import KIND_NAMES, MODEL_JSON, WEIGHTS, read_description, read_model_json
 from .types import TaggerError
-from .workspace import Workspace, check_id, clean_name, new_id
+from .workspace import Workspace, check_id, check_upload_size, clean_name, new_id
 
 MAX_ZIP_MEMBER = 2 << 30
 KINDS = ("tagger", "lm", "classifier")
@@ -150,6 +150,7 @@ def _zip_members(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
 def import_zip(ws: Workspace, data: bytes, name: str = "imported model") -> dict:
     """Import a zipped model directory; only its two files are read (no
     paths from the zip are ever used to write)."""
+    check_upload_size(name, len(data))
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:

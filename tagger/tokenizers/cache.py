@@ -34,8 +34,13 @@ def text_key(text: str) -> str:
 
 
 def encode_tokens(tokens: list[Token]) -> str:
-    return json.dumps([[t.start, t.end, t.form, t.pos] for t in tokens],
-                      ensure_ascii=False, separators=(",", ":"))
+    rows = [[t.start, t.end, t.form, t.pos] for t in tokens]
+    value = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: SQLite keeps UTF-8 only, so \u-escape it
+        value = json.dumps(rows, separators=(",", ":"))
+    return value
 
 
 def decode_tokens(text: str, value: str) -> list[Token]:
