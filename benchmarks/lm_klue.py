@@ -2,7 +2,7 @@
 LSTM/GRU LMs on the sentence text of the shared KLUE-NER split (train ->
 eval, tags ignored), Kkma morphemes. Writes a Markdown table.
 
-    nice -n 15 .venv/bin/python benchmarks/lm_klue.py [--epochs 6] [--out benchmarks/results/lm_klue.md]
+    .venv/bin/python benchmarks/lm_klue.py [--epochs 6] [--out benchmarks/results/lm_klue.md]
 
 The n-grams count the whole train text; the neural LMs hold out every 10th
 train line for early stopping, so eval.tsv never picks an epoch or setting.
@@ -92,7 +92,7 @@ def main() -> int:
 
 def write(path: Path, rows, unseen, args, n_train, n_held) -> None:
     r0 = rows[0][1]
-    cmd = "nice -n 15 .venv/bin/python benchmarks/lm_klue.py" + "".join(
+    cmd = ".venv/bin/python benchmarks/lm_klue.py" + "".join(
         f" --{k} {v}" for k, v in (("epochs", args.epochs), ("hidden", args.hidden), ("layers", args.layers),
                                    ("dropout", args.dropout), ("lr", args.lr), ("batch-size", args.batch_size),
                                    ("cells", args.cells), ("only", args.only)) if v)
