@@ -11,7 +11,7 @@ import time
 
 from .types import TaggerError
 
-TOKENIZER_CHOICES = ("kkma", "char", "eojeol", "char+kkma")
+TOKENIZER_CHOICES = ("kkma", "char", "eojeol", "char+kkma", "kiwi", "char+kiwi")
 FORMAT_CHOICES = ("klue", "conll", "sentence-tags", "text-label", "text")
 
 
