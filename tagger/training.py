@@ -162,10 +162,28 @@ class _Loop:
         self.model.meta["dev_scores"] = best.get("dev_scores")
 
     def one_epoch(self) -> dict:
+        total, n_tokens, seconds = self.train_pass()
+        module = self.model.module
+        scores = self.dev_scores()
+        f1 = scores["entity_f1"]
+        if f1 > self.best_f1:
+            self.best_f1, self.bad = f1, 0
+            self.best_state = {k: v.detach().clone().cpu() for k, v in module.state_dict().items()}
+        else:
+            self.bad += 1
+        return {"epoch": self.epoch, "loss": total / max(n_tokens, 1), "dev_f1": f1,
+                "dev_precision": scores["precision"], "dev_recall": scores["recall"],
+                "train_seconds": seconds, "tokens_per_s": n_tokens / max(seconds, 1e-9),
+                "best": self.bad == 0, "dev_scores": _brief(scores)}
+
+    def train_pass(self) -> tuple[float, int, float]:
+        """One pass over the training batches: (summed loss, real tokens,
+        seconds). ``bench train`` times exactly this."""
         module, enc = self.model.module, self.enc_tr
+        t0 = time.perf_counter()
         module.train()
         batches = length_batches(enc.lengths, self.cfg.batch_size, shuffle=True, generator=self.gen)
-        t0, total = time.perf_counter(), torch.zeros((), device=self.device)
+        total = torch.zeros((), device=self.device)
         for step, (idx, max_len) in enumerate(batches, 1):
             batch = enc.batch(idx.to(self.device, non_blocking=True), max_len)
             loss = module.loss(batch)
@@ -176,19 +194,8 @@ class _Loop:
             total += loss.detach() * batch["mask"].sum()
             for c in self.cbs:
                 c.on_batch(self.epoch, step, len(batches))
-        n_tokens = int(enc.lengths.sum())
-        seconds = time.perf_counter() - t0
-        scores = self.dev_scores()
-        f1 = scores["entity_f1"]
-        if f1 > self.best_f1:
-            self.best_f1, self.bad = f1, 0
-            self.best_state = {k: v.detach().clone().cpu() for k, v in module.state_dict().items()}
-        else:
-            self.bad += 1
-        return {"epoch": self.epoch, "loss": float(total) / max(n_tokens, 1), "dev_f1": f1,
-                "dev_precision": scores["precision"], "dev_recall": scores["recall"],
-                "train_seconds": seconds, "tokens_per_s": n_tokens / max(seconds, 1e-9),
-                "best": self.bad == 0, "dev_scores": _brief(scores)}
+        total = float(total)  # the one host sync of the pass
+        return total, int(enc.lengths.sum()), time.perf_counter() - t0
 
     def dev_scores(self) -> dict:
         tokens = self.enc_dv.extra["tokens"]
