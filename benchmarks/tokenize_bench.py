@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/tokenize_bench.py [--data ../shared/data/klue-ner]
         [--limit N] [--skip-coverage]
 
-Reports: entity boundary coverage of every tokenizer on eval.tsv; Kkma
+Reports: entity boundary coverage of every tokenizer on eval.tsv; Kiwi and
+Kkma start-up time and sentences/s on eval.tsv (one worker/thread each); Kkma
 sentences/s on train.tsv with 1 and 2 workers (JVMs started beforehand, start-up
 timed apart); cold vs warm cache time on train.tsv (the warm run uses a fresh
 tokenizer and must start no worker); alignment ms/sentence.  Uses a throw-away
@@ -24,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from tagger.tokenizers import TOKENIZERS, entity_boundary_coverage, get_tokenizer  # noqa: E402
 from tagger.tokenizers.align import align_analysis  # noqa: E402
+from tagger.tokenizers.kiwi import KiwiTokenizer  # noqa: E402
 from tagger.tokenizers.kkma import KkmaTokenizer  # noqa: E402
 from tagger.types import Sentence, Span  # noqa: E402
 
@@ -74,6 +76,26 @@ def coverage(ev: list[Sentence]) -> None:
         cov = entity_boundary_coverage(ev, res.tokens)
         print(f"coverage {name:10s} {cov['coverage']:.4f} ({cov['covered']}/{cov['entities']})"
               f"  fallbacks={len(res.fallbacks)}  {res.seconds:.1f}s")
+
+
+def analyser_speed(texts: list[str]) -> None:
+    """Kiwi (in-process, one thread) against Kkma (one worker): start-up and
+    sentences/s, uncached, in this process one after the other."""
+    kiwi = KiwiTokenizer()
+    _, start = timed(lambda: kiwi.analyser(1))
+    c0 = time.process_time()
+    res, sec = timed(lambda: kiwi.tokenize_many(texts, cache=False, workers=1))
+    cpu = time.process_time() - c0
+    print(f"kiwi: start {start:.2f}s, {len(texts)} sentences in {sec:.2f}s = {len(texts) / sec:.0f} sent/s"
+          f" (CPU {cpu:.2f}s = {len(texts) / cpu:.0f} sent/s of CPU; fallbacks {len(res.fallbacks)})")
+    kkma = KkmaTokenizer()
+    _, start = timed(lambda: kkma.pool.warm(1))
+    before = worker_cpu(kkma)
+    res, sec = timed(lambda: kkma.tokenize_many(texts, cache=False, workers=1))
+    cpu = sum(b - a for a, b in zip(before, worker_cpu(kkma)))
+    print(f"kkma: JVM start {start:.2f}s, {len(texts)} sentences in {sec:.2f}s = {len(texts) / sec:.0f} sent/s"
+          f" (worker CPU {cpu:.1f}s = {len(texts) / max(cpu, 1e-9):.0f} sent/s of CPU)")
+    kkma.close()
 
 
 def worker_cpu(tok) -> list[float]:
@@ -144,6 +166,7 @@ def main() -> None:
     try:
         if not args.skip_coverage:
             coverage(read_klue(data / "eval.tsv", args.limit))
+        analyser_speed([s.text for s in read_klue(data / "eval.tsv", args.limit)])
         train = [s.text for s in read_klue(data / "train.tsv", args.limit)]
         cold, tokens = throughput(train)
         warm_cache(train, cold)

@@ -184,8 +184,11 @@ class _Loop:
         module.train()
         batches = length_batches(enc.lengths, self.cfg.batch_size, shuffle=True, generator=self.gen)
         total = torch.zeros((), device=self.device)
-        for step, (idx, max_len) in enumerate(batches, 1):
-            batch = enc.batch(idx.to(self.device, non_blocking=True), max_len)
+        # all batch indices reach the device in one copy, not one per step
+        on_device = torch.cat([idx for idx, _ in batches]).to(self.device, non_blocking=True)
+        rows = on_device.split([len(idx) for idx, _ in batches])
+        for step, ((_, max_len), idx) in enumerate(zip(batches, rows), 1):
+            batch = enc.batch(idx, max_len)
             loss = module.loss(batch)
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
