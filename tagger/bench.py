@@ -39,6 +39,7 @@ class BenchConfig:
     rounds: int = 2              # engine/bare alternations; the best of each is kept
     warmup_batches: int = 8
     reference: bool = True       # also time the raw fused LSTM (and softmax for a CRF run)
+    crf_forward: str = "auto"    # auto (scan on CUDA, loop elsewhere) | loop | scan
 
 
 def _sync(device: torch.device) -> None:
@@ -46,9 +47,12 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _fresh(mc: TaggerConfig, vocabs, device, seed: int) -> Tagger:
+def _fresh(mc: TaggerConfig, vocabs, device, seed: int, crf_forward: str = "auto") -> Tagger:
     torch.manual_seed(seed)                       # the same initial weights every time
-    return Tagger(mc, vocabs.sizes(), vocabs.tags).to(device)
+    module = Tagger(mc, vocabs.sizes(), vocabs.tags).to(device)
+    if module.crf is not None:
+        module.crf.scan = {"auto": None, "loop": False, "scan": True}[crf_forward]
+    return module
 
 
 def _timed(fn, device) -> tuple[float, float]:
@@ -94,7 +98,7 @@ def _setup(sentences, mc, tc, cfg, device):
     types = sorted({sp.label for s in sentences for sp in s.spans})
     vocabs, enc_tr, enc_dv, stats = prepare(sentences, sentences[:1], tok, None, types, [],
                                             DataConfig(), bigrams=mc.bigram_dim > 0)
-    model = TaggerModel(_fresh(mc, vocabs, device, tc.seed), vocabs, tok.name, tok.version,
+    model = TaggerModel(_fresh(mc, vocabs, device, tc.seed, cfg.crf_forward), vocabs, tok.name, tok.version,
                         {"granularity": "char"})
     loop = _Loop(model, enc_tr.to(device), enc_dv.to(device), sentences[:1], tc, [Callback()], device)
     loop.epoch = 1
@@ -125,7 +129,7 @@ def bench_train(sentences: Sequence[Sentence], use_crf: bool = True, cfg: BenchC
         + f"; torch threads {torch.get_num_threads()}")
     vocabs, loop, stats = _setup(sentences, mc, tc, cfg, device)
     tokens = int(loop.enc_tr.lengths.sum())
-    bare = _fresh(mc, vocabs, device, tc.seed)
+    bare = _fresh(mc, vocabs, device, tc.seed, cfg.crf_forward)
     bare_opt = torch.optim.Adam(bare.parameters(), lr=tc.lr)
     batches = _same_batches(loop)
     bare_pass(bare, bare_opt, batches[:cfg.warmup_batches], tc.clip)    # warm-up, not timed
@@ -149,6 +153,9 @@ def bench_train(sentences: Sequence[Sentence], use_crf: bool = True, cfg: BenchC
            "embedding_dim": mc.embedding_dim}
     out["ratio"] = out["engine_tokens_per_s"] / out["bare_tokens_per_s"]
     out["cpu_ratio"] = out["engine_cpu_tokens_per_s"] / out["bare_cpu_tokens_per_s"]
+    if use_crf:
+        auto = "scan" if device.type == "cuda" else "loop"
+        out["crf_forward"] = auto if cfg.crf_forward == "auto" else cfg.crf_forward
     if cfg.reference:
         out.update(_references(mc, vocabs, tc, device, batches, tokens, say))
     if "softmax_bare_tokens_per_s" in out:

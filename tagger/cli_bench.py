@@ -22,6 +22,8 @@ def add_bench_parser(sub, tokenizers, formats) -> None:
     t.add_argument("--batch-size", type=int)
     t.add_argument("--hidden", dest="hidden_size", type=int)
     t.add_argument("--layers", dest="num_layers", type=int)
+    t.add_argument("--crf-forward", choices=("auto", "loop", "scan"), default="auto",
+                   help="CRF forward algorithm: auto = parallel scan on CUDA, time loop elsewhere")
     t.add_argument("--no-reference", action="store_true", help="skip the raw-LSTM and softmax references")
     t.add_argument("--json", action="store_true")
 
@@ -58,7 +60,8 @@ def _bench_train(args) -> int:
     mc = with_overrides(TaggerConfig(), hidden_size=args.hidden_size, num_layers=args.num_layers)
     tc = with_overrides(TrainConfig(), batch_size=args.batch_size, device=args.device)
     cfg = BenchConfig(tokenizer=args.tokenizer, device=args.device, max_sentences=args.max_sentences,
-                      rounds=args.rounds, reference=not args.no_reference)
+                      rounds=args.rounds, reference=not args.no_reference,
+                      crf_forward=args.crf_forward)
     r = bench_train(corpus.sentences, use_crf=args.use_crf is not False, cfg=cfg, model_config=mc,
                     train_config=tc, say=err)
     if args.json:
@@ -66,6 +69,8 @@ def _bench_train(args) -> int:
         return 0
     print(f"{args.train}: {r['sentences']} sentences, {r['tokens']:,} tokens ({r['tokenizer']}), "
           f"head {r['head']}, device {r['device']}, {r['torch_threads']} torch thread(s)")
+    if "crf_forward" in r:
+        print(f"CRF forward algorithm: {r['crf_forward']}")
     print(f"engine {r['engine_tokens_per_s']:,.0f} tok/s   bare {r['bare_tokens_per_s']:,.0f} tok/s   "
           f"ratio {r['ratio']:.3f}")
     print(f"by CPU time: engine {r['engine_cpu_tokens_per_s']:,.0f} tok/s   bare "
