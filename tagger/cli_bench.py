@@ -99,12 +99,14 @@ def _bench_predict(args) -> int:
         return 0
     print(f"{args.data}: {r['sentences']} sentences, {r['tokens']:,} tokens ({r['tokenizer']}), "
           f"device {r['device']}, {r['torch_threads']} torch thread(s)")
-    print(f"tokenize {r['tokenize_seconds']:.2f}s; predict {r['predict_seconds']:.2f}s = "
+    print(f"tokenize {r['tokenize_seconds']:.2f}s; predict {r['predict_seconds']:.2f}s "
+          f"({r['predict_cpu_seconds']:.2f}s CPU) = "
           f"{r['sentences_per_s']:,.0f} sentences/s, {r['tokens_per_s']:,.0f} tokens/s")
     lat = r["latency"]
     what = "including" if r["tokenizer_included"] else "excluding"
     print(f"Demo path, one sentence, warm model ({what} the tokenizer): "
-          f"p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms (n={lat['n']})")
+          f"p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms (n={lat['n']}); by CPU time "
+          f"p50 {r['latency_cpu']['p50_ms']:.1f} ms, p95 {r['latency_cpu']['p95_ms']:.1f} ms")
     if "tokenizer_latency" in r:
         t = r["tokenizer_latency"]
         print(f"  {r['tokenizer']} alone: p50 {t['p50_ms']:.1f} ms, p95 {t['p95_ms']:.1f} ms")
