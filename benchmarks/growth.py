@@ -103,8 +103,14 @@ def stage_train(sents) -> dict:
     c0 = time.process_time()
     _, tokens, sec = loop.train_pass()
     return {"seconds": sec, "cpu_seconds": time.process_time() - c0, "encode_seconds": encode_s, "tokens": tokens,
-            "padded_shape": list(enc_tr.tensors["words"].shape),
-            "encoded_mb": sum(t.numel() * t.element_size() for t in enc_tr.tensors.values()) / 2**20}
+            "max_length": int(enc_tr.lengths.max()), "encoded_mb": _encoded_mb(enc_tr)}
+
+
+def _encoded_mb(enc) -> float:
+    """Bytes held by the encoded split (before the ragged storage: the padded tensors)."""
+    if hasattr(enc, "nbytes"):
+        return enc.nbytes() / 2**20
+    return sum(t.numel() * t.element_size() for t in enc.tensors.values()) / 2**20
 
 
 def stage_predict(sents) -> dict:
