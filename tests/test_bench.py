@@ -85,3 +85,18 @@ def test_bench_predict_json(capsys, tmp_path):
     code, out, _ = run_cli(capsys, "bench", "predict", "--model", out_dir, "--data", SAMPLE,
                            "--latency-sentences", "3")
     assert code == 0 and "p50" in out and "sentences/s" in out
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
+def test_bench_train_cuda_without_cuda_exits_2(capsys, tmp_path):
+    assert_bad_input_exits_2(capsys, tmp_path, ["bench", "train", "--train", str(SAMPLE), "--device", "cuda"])
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_bench_train_on_cuda(capsys):
+    code, out, errs = run_cli(capsys, "bench", "train", "--train", SAMPLE, "--crf", "--hidden", "16",
+                              "--layers", "1", "--device", "cuda", "--rounds", "1", "--json")
+    assert code == 0, errs
+    r = json.loads(out)
+    assert r["device"].startswith("cuda") and r["crf_forward"] == "scan"
