@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/tokenize_bench.py [--data ../shared/data/klue-ner]
         [--limit N] [--skip-coverage]
 
-Reports: entity boundary coverage of every tokenizer on eval.tsv; Kkma
+Reports: entity boundary coverage of every tokenizer on eval.tsv; Kiwi and
+Kkma start-up time and sentences/s on eval.tsv (one worker/thread each); Kkma
 sentences/s on train.tsv with 1 and 2 workers (JVMs started beforehand, start-up
 timed apart); cold vs warm cache time on train.tsv (the warm run uses a fresh
 tokenizer and must start no worker); alignment ms/sentence.  Uses a throw-away
@@ -24,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from tagger.tokenizers import TOKENIZERS, entity_boundary_coverage, get_tokenizer  # noqa: E402
 from tagger.tokenizers.align import align_analysis  # noqa: E402
+from tagger.tokenizers.kiwi import KiwiTokenizer  # noqa: E402
 from tagger.tokenizers.kkma import KkmaTokenizer  # noqa: E402
 from tagger.types import Sentence, Span  # noqa: E402
 
@@ -76,6 +78,26 @@ def coverage(ev: list[Sentence]) -> None:
               f"  fallbacks={len(res.fallbacks)}  {res.seconds:.1f}s")
 
 
+def analyser_speed(texts: list[str]) -> None:
+    """Kiwi (in-process, one thread) against Kkma (one worker): start-up and
+    sentences/s, uncached, in this process one after the other."""
+    kiwi = KiwiTokenizer()
+    _, start = timed(lambda: kiwi.analyser(1))
+    c0 = time.process_time()
+    res, sec = timed(lambda: kiwi.tokenize_many(texts, cache=False, workers=1))
+    cpu = time.process_time() - c0
+    print(f"kiwi: start {start:.2f}s, {len(texts)} sentences in {sec:.2f}s = {len(texts) / sec:.0f} sent/s"
+          f" (CPU {cpu:.2f}s = {len(texts) / cpu:.0f} sent/s of CPU; fallbacks {len(res.fallbacks)})")
+    kkma = KkmaTokenizer()
+    _, start = timed(lambda: kkma.pool.warm(1))
+    before = worker_cpu(kkma)
+    res, sec = timed(lambda: kkma.tokenize_many(texts, cache=False, workers=1))
+    cpu = sum(b - a for a, b in zip(before, worker_cpu(kkma)))
+    print(f"kkma: JVM start {start:.2f}s, {len(texts)} sentences in {sec:.2f}s = {len(texts) / sec:.0f} sent/s"
+          f" (worker CPU {cpu:.1f}s = {len(texts) / max(cpu, 1e-9):.0f} sent/s of CPU)")
+    kkma.close()
+
+
 def worker_cpu(tok) -> list[float]:
     """CPU seconds used so far by each worker (Linux /proc; [] elsewhere)."""
     out = []
@@ -93,13 +115,14 @@ def throughput(texts: list[str]) -> tuple:
     ratio mostly measures the neighbours, so the CPU seconds of every worker
     are shown too: with free cores the 2-worker wall time would be the busier
     worker's CPU time."""
-    rates, cpus, tokens, cold = {}, {}, None, 0.0
+    rates, cpus, tokens, cold = {}, {}, None, (0.0, 0.0)
     for n in (1, 2):
         tok = KkmaTokenizer()
         _, start = timed(lambda: tok.pool.warm(n))
-        before = worker_cpu(tok)
+        before, main0 = worker_cpu(tok), time.process_time()
         res, sec = timed(lambda: tok.tokenize_many(texts, workers=n, cache=(n == 2)))
         cpus[n] = [b - a for a, b in zip(before, worker_cpu(tok))]
+        main_cpu = time.process_time() - main0
         rates[n] = len(texts) / sec
         print(f"kkma workers={n}: JVM start {start:.1f}s, {len(texts)} sentences in {sec:.1f}s"
               f" = {rates[n]:.1f} sent/s (workers used: {tok.pool.used},"
@@ -108,7 +131,7 @@ def throughput(texts: list[str]) -> tuple:
         tokens = tokens if tokens is not None else res.tokens
         if n == 2:
             print(f"  workers=2 identical to workers=1: {res.tokens == tokens}")
-            cold = sec
+            cold = (sec, sum(cpus[n]) + main_cpu)
         tok.close()
     print(f"  speed-up workers=2 / workers=1: {rates[2] / rates[1]:.2f}x wall-clock", end="")
     if cpus[1] and cpus[2]:
@@ -117,11 +140,16 @@ def throughput(texts: list[str]) -> tuple:
     return cold, tokens
 
 
-def warm_cache(texts: list[str], cold: float) -> None:
+def warm_cache(texts: list[str], cold: tuple) -> None:
+    """Cold (2 workers, JVMs up) against warm (a fresh tokenizer, all hits):
+    wall time, and CPU time (cold: both workers plus this process)."""
     fresh = KkmaTokenizer()
+    c0 = time.process_time()
     res, sec = timed(lambda: fresh.tokenize_many(texts, workers=2))
-    print(f"cache: cold {cold:.2f}s (2 workers, JVMs already up), warm {sec:.3f}s"
-          f" = {100 * sec / cold:.2f}% ; warm run started {fresh.pool.starts} workers,"
+    cpu = time.process_time() - c0
+    print(f"cache: cold {cold[0]:.2f}s (2 workers, JVMs already up), warm {sec:.3f}s"
+          f" = {cold[0] / sec:.0f}x faster by wall-clock; CPU cold {cold[1]:.1f}s, warm {cpu:.3f}s"
+          f" = {cold[1] / cpu:.0f}x; warm run started {fresh.pool.starts} workers,"
           f" hits={res.cache_hits} analyzed={res.analyzed}")
 
 
@@ -144,6 +172,7 @@ def main() -> None:
     try:
         if not args.skip_coverage:
             coverage(read_klue(data / "eval.tsv", args.limit))
+            analyser_speed([s.text for s in read_klue(data / "eval.tsv", args.limit)])
         train = [s.text for s in read_klue(data / "train.tsv", args.limit)]
         cold, tokens = throughput(train)
         warm_cache(train, cold)

@@ -11,7 +11,7 @@ import time
 
 from .types import TaggerError
 
-TOKENIZER_CHOICES = ("kkma", "char", "eojeol", "char+kkma")
+TOKENIZER_CHOICES = ("kkma", "char", "eojeol", "char+kkma", "kiwi", "char+kiwi")
 FORMAT_CHOICES = ("klue", "conll", "sentence-tags", "text-label", "text")
 
 
@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("text", nargs="*")
     _add_lm_parsers(sub)
     _add_classify_parsers(sub)
+    from .cli_bench import add_bench_parser
+    add_bench_parser(sub, TOKENIZER_CHOICES, FORMAT_CHOICES)
     return p
 
 
@@ -168,11 +170,12 @@ def _add_lm_parsers(sub) -> None:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     from . import cli_commands as cmds
+    from .cli_bench import HANDLERS as BENCH_HANDLERS
     from .cli_classify import HANDLERS as CLASSIFY_HANDLERS
     from .cli_lm import HANDLERS as LM_HANDLERS
     handler = {"validate": cmds.cmd_validate, "train": cmds.cmd_train,
                "evaluate": cmds.cmd_evaluate, "predict": cmds.cmd_predict,
-               **LM_HANDLERS, **CLASSIFY_HANDLERS}[args.command]
+               **LM_HANDLERS, **CLASSIFY_HANDLERS, **BENCH_HANDLERS}[args.command]
     try:
         return handler(args)
     except TaggerError as e:

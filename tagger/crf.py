@@ -37,6 +37,7 @@ class CRF(nn.Module):
         super().__init__()
         C = num_tags
         self.num_tags = C
+        self.scan: Optional[bool] = None   # forward algorithm: None = auto (scan on CUDA)
         self.transitions = nn.Parameter(torch.zeros(C, C))  # [from, to]
         self.start = nn.Parameter(torch.zeros(C))
         self.end = nn.Parameter(torch.zeros(C))
@@ -52,7 +53,15 @@ class CRF(nn.Module):
         return trans, start, end
 
     def log_partition(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """log Z per sentence, (B,), by the forward algorithm."""
+        """log Z per sentence, (B,). ``self.scan`` picks the algorithm: None
+        (the default) = the parallel scan on CUDA, the time loop elsewhere."""
+        use_scan = emissions.is_cuda if self.scan is None else self.scan
+        if use_scan:
+            return log_partition_scan(emissions, mask, *self._scores())
+        return self._log_partition_loop(emissions, mask)
+
+    def _log_partition_loop(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The forward algorithm, one step per time position (T small ops)."""
         trans, start, end = self._scores()
         alpha = start + emissions[:, 0]                                    # (B, C)
         for t in range(1, emissions.size(1)):
@@ -104,6 +113,33 @@ class CRF(nn.Module):
         beta = torch.stack(betas, 1)                                       # (B, T, C)
         logz = torch.logsumexp(alpha + beta, dim=2, keepdim=True)          # (B, T, 1)
         return (alpha + beta - logz).exp() * mask.unsqueeze(2)
+
+
+def log_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Matrix product in the log semiring: (..., C, C) x (..., C, C)."""
+    return torch.logsumexp(a.unsqueeze(-1) + b.unsqueeze(-3), dim=-2)
+
+
+def log_partition_scan(emissions: torch.Tensor, mask: torch.Tensor, trans: torch.Tensor,
+                       start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
+    """log Z per sentence, (B,), by a parallel scan over time: the step
+    matrices M_t[i, j] = trans[i, j] + emission_t[j] (the identity past a
+    sentence's end) are multiplied pairwise in the log semiring, log2(T)
+    levels of batched ops instead of T sequential steps; C times more
+    arithmetic, far fewer kernel launches."""
+    B, T, C = emissions.shape
+    alpha0 = start + emissions[:, 0]                                       # (B, C)
+    if T > 1:
+        eye = torch.full((C, C), NEG, dtype=emissions.dtype, device=emissions.device)
+        eye.fill_diagonal_(0.0)
+        m = trans + emissions[:, 1:].unsqueeze(2)                          # (B, T-1, C, C)
+        m = torch.where(mask[:, 1:, None, None], m, eye)
+        while m.size(1) > 1:
+            if m.size(1) % 2:
+                m = torch.cat([m, eye.expand(B, 1, C, C)], dim=1)
+            m = log_matmul(m[:, 0::2], m[:, 1::2])                         # (B, ceil(n/2), C, C)
+        alpha0 = torch.logsumexp(alpha0.unsqueeze(2) + m[:, 0], dim=1)      # (B, C)
+    return torch.logsumexp(alpha0 + end, dim=1)
 
 
 @torch.no_grad()

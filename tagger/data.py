@@ -1,6 +1,6 @@
 """Tokens -> tensors: vocabularies built from train only, the whole split
-padded once into (N, T) tensors, and length-bucketed batches that are plain
-index slices of them (no per-batch Python collation)."""
+encoded once into flat (ragged) tensors, and length-bucketed batches that are
+one on-device gather each (no per-batch Python collation)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -90,9 +90,17 @@ def oov_rate(vocabs: Vocabs, token_lists: Sequence[Sequence[Token]]) -> float:
 
 @dataclass
 class Encoded:
-    """A whole split as padded tensors; ``lengths`` stays on the CPU."""
-    tensors: dict               # name -> (N, T[, ...]) tensor
+    """A whole split as flat, ragged tensors: for each name, the rows of every
+    sentence one after the other, ``(S + 1, ...)`` for S real tokens, the last
+    row all zeros (what padding reads). ``starts`` (N,) is where each sentence
+    begins, ``lengths`` (N,) its length (kept on the CPU, ``dev_lengths`` on
+    the tensors' device). Memory is linear in the number of tokens (padding the
+    split to its longest sentence cost N x max_len), and a batch is one gather
+    on the device, no per-batch Python collation."""
+    flat: dict                  # name -> (S + 1[, ...]) tensor
     lengths: torch.Tensor       # (N,) on CPU
+    starts: torch.Tensor        # (N,) on the tensors' device
+    dev_lengths: torch.Tensor   # (N,) on the tensors' device
     extra: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -100,58 +108,75 @@ class Encoded:
 
     def to(self, device) -> "Encoded":
         pin = torch.device(device).type == "cuda"
-        moved = {k: (v.pin_memory() if pin else v).to(device, non_blocking=True)
-                 for k, v in self.tensors.items()}
-        return Encoded(moved, self.lengths, self.extra)
+        move = lambda v: (v.pin_memory() if pin else v).to(device, non_blocking=True)  # noqa: E731
+        return Encoded({k: move(v) for k, v in self.flat.items()}, self.lengths,
+                       move(self.starts), move(self.dev_lengths), self.extra)
 
     def batch(self, idx: torch.Tensor, max_len: int) -> dict:
-        """Rows ``idx`` (on the tensors' device) trimmed to ``max_len``."""
-        return {k: v[idx, :max_len] for k, v in self.tensors.items()}
+        """Rows ``idx`` (on the tensors' device) padded to ``max_len``, plus ``mask``."""
+        t = torch.arange(max_len, device=idx.device)
+        mask = t.unsqueeze(0) < self.dev_lengths[idx].unsqueeze(1)             # (B, T)
+        pad = self.flat["words"].size(0) - 1
+        pos = torch.where(mask, self.starts[idx].unsqueeze(1) + t.unsqueeze(0), pad)
+        out = {k: v[pos] for k, v in self.flat.items()}                       # (B, T[, ...])
+        out["mask"] = mask
+        return out
+
+    @property
+    def tensors(self) -> dict:
+        """The whole split padded to its longest sentence (for inspection)."""
+        n = len(self.lengths)
+        idx = torch.arange(n, device=self.starts.device)
+        return self.batch(idx, max(int(self.lengths.max()) if n else 1, 1))
+
+    def nbytes(self) -> int:
+        return sum(v.numel() * v.element_size() for v in self.flat.values())
 
 
 def encode(token_lists: Sequence[Sequence[Token]], vocabs: Vocabs,
            tag_lists: Optional[Sequence[Sequence[str]]] = None) -> Encoded:
-    N = len(token_lists)
     lengths = np.array([len(t) for t in token_lists], dtype=np.int64)
-    T = max(int(lengths.max()) if N else 1, 1)
-    arrays = {"words": np.zeros((N, T), np.int64)}
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(lengths) else lengths
+    S = int(lengths.sum()) + 1                                    # + the zero row padding reads
+    arrays = {"words": np.zeros(S, np.int64)}
     if vocabs.chars is not None:
         L = min(max((len(t.text) for toks in token_lists for t in toks), default=1), MAX_TOKEN_CHARS)
-        arrays["chars"] = np.zeros((N, T, L), np.int64)
+        arrays["chars"] = np.zeros((S, L), np.int64)
     for name in ("pos", "bigrams"):
         if getattr(vocabs, name) is not None:
-            arrays[name] = np.zeros((N, T), np.int64)
+            arrays[name] = np.zeros(S, np.int64)
     if vocabs.morph is not None:
-        arrays["feats"] = np.zeros((N, T, 3), np.int64)
+        arrays["feats"] = np.zeros((S, 3), np.int64)
     if tag_lists is not None:
-        arrays["tags"] = np.zeros((N, T), np.int64)
+        arrays["tags"] = np.zeros(S, np.int64)
     for i, toks in enumerate(token_lists):
-        _fill_row(arrays, i, toks, vocabs, tag_lists[i] if tag_lists is not None else None)
-    tensors = {k: torch.from_numpy(a) for k, a in arrays.items()}
-    tensors["mask"] = torch.arange(T)[None, :] < torch.from_numpy(lengths)[:, None]
-    return Encoded(tensors, torch.from_numpy(lengths))
+        _fill_row(arrays, int(starts[i]), toks, vocabs, tag_lists[i] if tag_lists is not None else None)
+    flat = {k: torch.from_numpy(a) for k, a in arrays.items()}
+    lens = torch.from_numpy(lengths)
+    return Encoded(flat, lens, torch.from_numpy(starts), lens.clone())
 
 
-def _fill_row(arrays: dict, i: int, toks: Sequence[Token], v: Vocabs, tags) -> None:
+def _fill_row(arrays: dict, o: int, toks: Sequence[Token], v: Vocabs, tags) -> None:
+    """Write one sentence's ids at flat offset ``o``."""
     n = len(toks)
     if n == 0:
         return
-    arrays["words"][i, :n] = v.words.indices(token_key(t) for t in toks)
+    arrays["words"][o:o + n] = v.words.indices(token_key(t) for t in toks)
     if "chars" in arrays:
-        L = arrays["chars"].shape[2]
+        L = arrays["chars"].shape[1]
         for j, t in enumerate(toks):
             ids = v.chars.indices(t.text[:L])
-            arrays["chars"][i, j, :len(ids)] = ids
+            arrays["chars"][o + j, :len(ids)] = ids
     if "pos" in arrays:
-        arrays["pos"][i, :n] = v.pos.indices(t.pos or "<none>" for t in toks)
+        arrays["pos"][o:o + n] = v.pos.indices(t.pos or "<none>" for t in toks)
     if "bigrams" in arrays:
-        arrays["bigrams"][i, :n] = v.bigrams.indices(_bigrams(toks))
+        arrays["bigrams"][o:o + n] = v.bigrams.indices(_bigrams(toks))
     if "feats" in arrays:
         for k, voc in enumerate((v.morph, v.mpos, v.position)):
-            arrays["feats"][i, :n, k] = voc.indices(t.feats[k] if t.feats else "<none>" for t in toks)
+            arrays["feats"][o:o + n, k] = voc.indices(t.feats[k] if t.feats else "<none>" for t in toks)
     if tags is not None:
         index = v.tag_index
-        arrays["tags"][i, :n] = [index.get(t, 0) for t in tags]
+        arrays["tags"][o:o + n] = [index.get(t, 0) for t in tags]
 
 
 def length_batches(lengths: torch.Tensor, batch_size: int, shuffle: bool,

@@ -91,17 +91,25 @@ class StackedRNN(nn.Module):
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        rev = reverse_index(mask) if self.bwd is not None else None     # (B, T)
+        B, T = mask.shape
+        rows = None
+        if self.bwd is not None:   # reversal as a row gather of the (B*T, D) view: faster than gather
+            rows = (reverse_index(mask) + T * torch.arange(B, device=mask.device).unsqueeze(1)).reshape(-1)
         for layer, fwd in enumerate(self.fwd):
             if layer > 0:
                 x = self.drop(x)                                        # between layers only
             out, _ = fwd(x)                                             # (B, T, H)
             if self.bwd is not None:
-                idx = rev.unsqueeze(2)
-                back, _ = self.bwd[layer](x.gather(1, idx.expand(-1, -1, x.size(2))))
-                out = torch.cat([out, back.gather(1, idx.expand(-1, -1, back.size(2)))], dim=2)
+                back, _ = self.bwd[layer](_rows(x, rows))
+                out = torch.cat([out, _rows(back, rows)], dim=2)
             x = out                                                     # (B, T, H*dirs)
         return x
+
+
+def _rows(x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """(B, T, D) -> the same with time positions permuted by flat ``rows``."""
+    B, T, D = x.shape
+    return x.reshape(B * T, D).index_select(0, rows).view(B, T, D)
 
 
 class Tagger(nn.Module):
@@ -177,7 +185,9 @@ class Tagger(nn.Module):
         n = mask.sum()
         if self.crf is not None:
             return self.crf.nll(em.float(), gold, mask) / n
-        return nn.functional.cross_entropy(em[mask].float(), gold[mask], reduction="sum") / n
+        # every position, padding weighted 0: no boolean indexing, so no host sync on CUDA
+        ce = nn.functional.cross_entropy(em.flatten(0, 1).float(), gold.flatten(), reduction="none")
+        return (ce * mask.flatten()).sum() / n
 
     @torch.no_grad()
     def predict(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:

@@ -174,22 +174,8 @@ class _Loop:
         self.model.meta["dev_scores"] = best.get("dev_scores")
 
     def one_epoch(self) -> dict:
-        module, enc = self.model.module, self.enc_tr
-        module.train()
-        batches = length_batches(enc.lengths, self.cfg.batch_size, shuffle=True, generator=self.gen)
-        t0, total = time.perf_counter(), torch.zeros((), device=self.device)
-        for step, (idx, max_len) in enumerate(batches, 1):
-            batch = enc.batch(idx.to(self.device, non_blocking=True), max_len)
-            loss = module.loss(batch)
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(module.parameters(), self.cfg.clip)
-            self.opt.step()
-            total += loss.detach() * batch["mask"].sum()
-            for c in self.cbs:
-                c.on_batch(self.epoch, step, len(batches))
-        n_tokens = int(enc.lengths.sum())
-        seconds = time.perf_counter() - t0
+        total, n_tokens, seconds = self.train_pass()
+        module = self.model.module
         scores = self.dev_scores()
         plain = scores.get("scheme") == "plain"
         metric = "accuracy" if plain else "entity_f1"
@@ -198,12 +184,36 @@ class _Loop:
             self.best_state = {k: v.detach().clone().cpu() for k, v in module.state_dict().items()}
         else:
             self.bad += 1
-        return {"epoch": self.epoch, "loss": float(total) / max(n_tokens, 1),
+        return {"epoch": self.epoch, "loss": total / max(n_tokens, 1),
                 "dev_f1": scores["macro_f1" if plain else "entity_f1"], "dev_metric": metric,
                 "dev_score": scores[metric], "dev_precision": scores.get("precision"),
                 "dev_recall": scores.get("recall"), "dev_accuracy": scores["accuracy"],
                 "train_seconds": seconds, "tokens_per_s": n_tokens / max(seconds, 1e-9),
                 "best": self.bad == 0, "dev_scores": _brief(scores)}
+
+    def train_pass(self) -> tuple[float, int, float]:
+        """One pass over the training batches: (summed loss, real tokens,
+        seconds). ``bench train`` times exactly this."""
+        module, enc = self.model.module, self.enc_tr
+        t0 = time.perf_counter()
+        module.train()
+        batches = length_batches(enc.lengths, self.cfg.batch_size, shuffle=True, generator=self.gen)
+        total = torch.zeros((), device=self.device)
+        # all batch indices reach the device in one copy, not one per step
+        on_device = torch.cat([idx for idx, _ in batches]).to(self.device, non_blocking=True)
+        rows = on_device.split([len(idx) for idx, _ in batches])
+        for step, ((_, max_len), idx) in enumerate(zip(batches, rows), 1):
+            batch = enc.batch(idx, max_len)
+            loss = module.loss(batch)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(module.parameters(), self.cfg.clip)
+            self.opt.step()
+            total += loss.detach() * batch["mask"].sum()
+            for c in self.cbs:
+                c.on_batch(self.epoch, step, len(batches))
+        total = float(total)  # the one host sync of the pass
+        return total, int(enc.lengths.sum()), time.perf_counter() - t0
 
     def dev_scores(self) -> dict:
         tokens = self.enc_dv.extra["tokens"]

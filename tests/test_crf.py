@@ -79,3 +79,24 @@ def test_nll_is_positive_and_trains():
     assert loss.item() > 0
     loss.backward()
     assert em.grad is not None and em.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("constrained", [False, True])
+def test_scan_forward_algorithm_equals_the_time_loop(constrained):
+    """The parallel scan (CUDA's default) and the time loop (CPU's) give the
+    same log Z and the same gradients, for odd and even lengths, T = 1 and padding."""
+    crf = _make(constrained, seed=3)
+    for lengths in ([7, 5, 1, 6], [1], [2, 2], [16, 9, 3]):
+        B, T = len(lengths), max(lengths)
+        mask = torch.arange(T)[None, :] < torch.tensor(lengths)[:, None]
+        out = {}
+        for scan in (False, True):
+            em = torch.randn(B, T, len(TAGS), generator=torch.Generator().manual_seed(5), requires_grad=True)
+            crf.scan = scan
+            z = crf.log_partition(em, mask)
+            z.sum().backward()
+            out[scan] = (z.detach(), em.grad)
+        assert torch.allclose(out[False][0], out[True][0], atol=1e-4)
+        assert torch.allclose(out[False][1], out[True][1], atol=1e-5)
+    crf.scan = None
+    assert crf.log_partition(torch.randn(1, 3, len(TAGS)), torch.ones(1, 3, dtype=torch.bool)).shape == (1,)

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_registry():
-    assert TOKENIZERS == ("char", "eojeol", "kkma", "char+kkma")
+    assert TOKENIZERS == ("char", "eojeol", "kkma", "char+kkma", "kiwi", "char+kiwi")
     assert get_tokenizer("char") is get_tokenizer("char")
     for name in TOKENIZERS:
         tok = get_tokenizer(name)
@@ -27,8 +27,8 @@ def test_registry():
 
 
 def test_import_pulls_in_no_jvm():
-    code = ("import sys, tagger, tagger.tokenizers as t; t.get_tokenizer('char+kkma').version; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('konlpy', 'jpype', 'streamlit')]; "
+    code = ("import sys, tagger, tagger.tokenizers as t; t.get_tokenizer('char+kkma').version; t.get_tokenizer('char+kiwi').version; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('konlpy', 'jpype', 'streamlit', 'kiwipiepy')]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 

@@ -1,21 +1,23 @@
-"""Tokenizers: ``char``, ``eojeol``, ``kkma`` (morphemes aligned to the text)
-and ``char+kkma`` (characters with Kkma features).
+"""Tokenizers: ``char``, ``eojeol``, ``kkma`` (morphemes aligned to the text),
+``char+kkma`` (characters with Kkma features), ``kiwi`` (Kiwi morphemes, with
+Kiwi's own offsets) and ``char+kiwi``.
 
     tok = get_tokenizer("kkma")
     res = tok.tokenize_many(texts, workers=2, progress=lambda done, total: ...)
     res.tokens, res.fallbacks, res.cache_hits
 
-Importing this package never imports konlpy or jpype: Kkma runs in worker
-subprocesses started on first use.
+Importing this package never imports konlpy, jpype or kiwipiepy: Kkma runs in
+worker subprocesses started on first use, Kiwi is loaded on first use.
 """
 from __future__ import annotations
 
 from ..types import TaggerError
 from .base import TokenizeResult, Tokenizer, entity_boundary_coverage, fallback_tokens
+from .kiwi import CharKiwiTokenizer, KiwiTokenizer
 from .kkma import CharKkmaTokenizer, KkmaTokenizer
 from .simple import CharTokenizer, EojeolTokenizer
 
-TOKENIZERS = ("char", "eojeol", "kkma", "char+kkma")
+TOKENIZERS = ("char", "eojeol", "kkma", "char+kkma", "kiwi", "char+kiwi")
 _INSTANCES: dict[str, Tokenizer] = {}
 
 __all__ = ["TOKENIZERS", "TokenizeResult", "Tokenizer", "entity_boundary_coverage",
@@ -34,6 +36,10 @@ def get_tokenizer(name: str) -> Tokenizer:
             _INSTANCES[name] = EojeolTokenizer()
         elif name == "kkma":
             _INSTANCES[name] = KkmaTokenizer()
+        elif name == "kiwi":
+            _INSTANCES[name] = KiwiTokenizer()
+        elif name == "char+kiwi":
+            _INSTANCES[name] = CharKiwiTokenizer(get_tokenizer("kiwi"))
         else:
             _INSTANCES[name] = CharKkmaTokenizer(get_tokenizer("kkma"))
     return _INSTANCES[name]
