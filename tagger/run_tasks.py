@@ -126,11 +126,8 @@ def default_name(ws: Workspace, cfg: dict) -> str:
 
 
 def _texts(ws: Workspace, dataset_id) -> list[str]:
-    d = ws.dataset(dataset_id)
-    texts = [s.text for s in ws.corpus(d["id"]).sentences if s.text.strip()]
-    if not texts:
-        raise TaggerError(f"{d['name']}: no text to train a language model on")
-    return texts
+    from .ws_lm import dataset_texts
+    return dataset_texts(ws, dataset_id, "train a language model on")
 
 
 def _labelled(ws: Workspace, dataset_id) -> list:

@@ -31,12 +31,12 @@ def describe(row: dict) -> str:
     return f"window {c.get('order')} · {c.get('hidden_size')}"
 
 
-def dataset_texts(ws: Workspace, dataset_id) -> list[str]:
+def dataset_texts(ws: Workspace, dataset_id, purpose: str = "evaluate on") -> list[str]:
     """The sentence text of any dataset (labels ignored), blank lines dropped."""
     d = ws.dataset(dataset_id)
     texts = [s.text for s in ws.corpus(d["id"]).sentences if s.text.strip()]
     if not texts:
-        raise TaggerError(f"{d['name']} has no text to evaluate on")
+        raise TaggerError(f"{d['name']} has no text to {purpose}")
     return texts
 
 

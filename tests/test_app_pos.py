@@ -7,10 +7,9 @@ from tagger import runs
 from tagger.run_worker import execute
 from tagger.workspace import Workspace
 
-from test_app_pages import APP
+from test_app_pages import APP, TINY as NER_TINY
 
-TINY = {"tokenizer": "eojeol", "model": {"hidden_size": 8, "num_layers": 1, "embedding_dim": 8},
-        "train": {"epochs": 2, "batch_size": 8, "patience": 2}, "threads": 1}
+TINY = dict(NER_TINY, tokenizer="eojeol")  # the POS sample's units are words
 
 
 @pytest.fixture(scope="module")

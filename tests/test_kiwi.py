@@ -63,7 +63,7 @@ def test_char_kiwi_features(kiwi):
     assert [t.text for t in toks] == list(text)
     assert toks[0].feats == ("김철수", "NNP", "B") and toks[4].feats == ("<sp>", "<sp>", "O")
     assert toks[7].feats == ("하", "XSV", "S")          # 했 = 하 + 었: the first morpheme, whole
-    assert get_tokenizer("char+kiwi").kiwi is get_tokenizer("kiwi")
+    assert get_tokenizer("char+kiwi").analyzer is get_tokenizer("kiwi")
 
 
 def test_coverage_counts_kiwi_boundaries(kiwi):

@@ -20,8 +20,8 @@ from typing import Optional, Sequence
 
 from ..types import TaggerError, Token
 from .base import Progress, Tokenizer, TokenizeResult, fallback_tokens
-from .cache import TokenCache, decode_tokens, encode_tokens, text_key
-from .kkma import char_features
+from .cache import TokenCache, encode_tokens, text_key
+from .analyzer import CharFeatureTokenizer, from_cache, place, slots_of
 
 _BATCH = 256
 
@@ -97,14 +97,10 @@ class KiwiTokenizer(Tokenizer):
         ``analyzed`` = sentences analysed now; ``timeout`` is not needed (Kiwi
         has no pathological inputs we know of) and ignored."""
         t0 = time.perf_counter()
-        slots: dict[str, list[int]] = {}
-        for i, text in enumerate(texts):
-            slots.setdefault(text, []).append(i)
-        tokens: list = [None] * len(texts)
-        notes: dict[int, str] = {}
+        slots, tokens, notes = slots_of(texts)
         store = TokenCache() if cache else None
         try:
-            todo, hits = self._from_cache(store, slots, tokens, notes)
+            todo, hits = from_cache(store, self.name, self.version, slots, tokens, notes)
             done = len(texts) - sum(len(slots[t]) for t in todo)
             if progress:
                 progress(done, len(texts))
@@ -114,7 +110,7 @@ class KiwiTokenizer(Tokenizer):
                 for text, toks in zip(part, self._analyse(part, workers)):
                     toks, filled = fill_gaps(text, toks)
                     note = "characters Kiwi left uncovered got fallback tokens" if filled else ""
-                    done += _place(slots[text], toks, note, tokens, notes)
+                    done += place(slots[text], toks, note, tokens, notes)
                     rows.append((text_key(text), encode_tokens(toks), note or None))
                 if store is not None:
                     store.put_many(self.name, self.version, rows)
@@ -126,48 +122,7 @@ class KiwiTokenizer(Tokenizer):
         analyzed = len(texts) - hits - sum(len(slots[t]) for t in slots if not t.strip())
         return TokenizeResult(tokens, sorted(notes.items()), time.perf_counter() - t0, hits, analyzed)
 
-    def _from_cache(self, store, slots, tokens, notes):
-        keys = {text: text_key(text) for text in slots} if store else {}
-        found = store.get_many(self.name, self.version, keys.values()) if store else {}
-        todo, hits = [], 0
-        for text, idx in slots.items():
-            hit = found.get(keys[text]) if found else None
-            if hit is not None:
-                hits += _place(idx, decode_tokens(text, hit[0]), hit[1], tokens, notes)
-            elif not text.strip():
-                _place(idx, [], "", tokens, notes)
-            else:
-                todo.append(text)
-        return todo, hits
 
-
-def _place(idx: list[int], toks: list, reason: Optional[str], tokens: list, notes: dict) -> int:
-    for n, i in enumerate(idx):
-        tokens[i] = toks if n == 0 else list(toks)
-        if reason:
-            notes[i] = reason
-    return len(idx)
-
-
-class CharKiwiTokenizer(Tokenizer):
-    """Characters (whitespace included, as ``char``) carrying the features of
-    the Kiwi morpheme covering them; shares the ``kiwi`` analyses and cache."""
+class CharKiwiTokenizer(CharFeatureTokenizer):
+    """Characters carrying the features of the Kiwi morpheme covering them."""
     name = "char+kiwi"
-
-    def __init__(self, kiwi: KiwiTokenizer):
-        self.kiwi = kiwi
-
-    @property
-    def version(self) -> str:
-        return f"{self.kiwi.version}+c1"
-
-    def tokenize(self, text: str) -> list[Token]:
-        return char_features(text, self.kiwi.tokenize(text))
-
-    def tokenize_many(self, texts: Sequence[str], **kw) -> TokenizeResult:
-        res = self.kiwi.tokenize_many(texts, **kw)
-        res.tokens = [char_features(t, toks) for t, toks in zip(texts, res.tokens)]
-        return res
-
-    def close(self) -> None:
-        self.kiwi.close()

@@ -29,7 +29,8 @@ from typing import Optional, Sequence
 
 from ..types import Token
 from .base import Progress, Tokenizer, TokenizeResult, fallback_tokens
-from .cache import TokenCache, decode_tokens, encode_tokens, text_key
+from .analyzer import CharFeatureTokenizer, char_features, from_cache, place, slots_of  # noqa: F401 (char_features re-exported)
+from .cache import TokenCache, encode_tokens, text_key
 from .kkma_worker import WorkerPool
 
 MAX_RUN = 6
@@ -119,22 +120,18 @@ class KkmaTokenizer(Tokenizer):
 
     def _tokenize_many(self, texts, cache, workers, progress, timeout) -> TokenizeResult:
         t0 = time.perf_counter()
-        slots: dict[str, list[int]] = {}
-        for i, text in enumerate(texts):
-            slots.setdefault(text, []).append(i)
-        tokens: list = [None] * len(texts)
-        notes: dict[int, str] = {}
+        slots, tokens, notes = slots_of(texts)
         store = TokenCache() if cache else None
         batch: list = []
         try:
-            todo, hits = self._from_cache(store, slots, tokens, notes)
+            todo, hits = from_cache(store, self.name, self.version, slots, tokens, notes)
             analyzed = sum(len(slots[t]) for t in todo)
             done = len(texts) - analyzed
             if progress:
                 progress(done, len(texts))
             for text, toks, reason, keep in self._analyse(todo, max(1, workers),
                                                           timeout or DEFAULT_TIMEOUT):
-                done += self._place(slots[text], toks, reason, tokens, notes)
+                done += place(slots[text], toks, reason, tokens, notes)
                 if store is not None and keep:
                     batch.append((text_key(text), encode_tokens(toks), reason or None))
                     if len(batch) >= 256:
@@ -148,30 +145,6 @@ class KkmaTokenizer(Tokenizer):
                 store.close()
         return TokenizeResult(tokens, sorted(notes.items()), time.perf_counter() - t0,
                               hits, analyzed)
-
-    @staticmethod
-    def _place(idx: list[int], toks: list, reason: str, tokens: list, notes: dict) -> int:
-        for n, i in enumerate(idx):
-            tokens[i] = toks if n == 0 else list(toks)
-            if reason:
-                notes[i] = reason
-        return len(idx)
-
-    def _from_cache(self, store, slots, tokens, notes):
-        """Fill what the cache (and blank input) answers; return the texts
-        still to analyse and the number of sentences served from the cache."""
-        keys = {text: text_key(text) for text in slots} if store else {}
-        found = store.get_many(self.name, self.version, keys.values()) if store else {}
-        todo, hits = [], 0
-        for text, idx in slots.items():
-            hit = found.get(keys[text]) if found else None
-            if hit is not None:
-                hits += self._place(idx, decode_tokens(text, hit[0]), hit[1], tokens, notes)
-            elif not text.strip():
-                self._place(idx, [], "", tokens, notes)
-            else:
-                todo.append(text)
-        return todo, hits
 
     def _analyse(self, texts: list[str], workers: int, timeout: float):
         """Yield ``(text, tokens, reason, cacheable)`` per text, in completion
@@ -224,56 +197,6 @@ class _Pending:
         return text, toks, "; ".join(dict.fromkeys(self.reasons)), self.keep
 
 
-def char_features(text: str, morphs: list[Token]) -> list[Token]:
-    """One token per character, ``feats = (form, pos, position)`` of the first
-    morpheme covering it.  Position: B/I/E/S inside that morpheme; a char the
-    next morpheme also covers (했 = 하+었) is marked E (S if the first morpheme
-    starts there too), so the morpheme boundary inside it shows; whitespace
-    gets ``("<sp>", "<sp>", "O")``, an uncovered char ``("<none>", "<none>", "O")``."""
-    first: list = [None] * len(text)
-    shared = [False] * len(text)
-    for m in morphs:
-        for c in range(m.start, m.end):
-            if first[c] is None:
-                first[c] = m
-            elif first[c] is not m:
-                shared[c] = True
-    out = []
-    for c, ch in enumerate(text):
-        m = first[c]
-        if ch.isspace():
-            feats = ("<sp>", "<sp>", "O")
-        elif m is None:
-            feats = ("<none>", "<none>", "O")
-        else:
-            if c == m.start:
-                where = "S" if (m.end - m.start == 1 or shared[c]) else "B"
-            else:
-                where = "E" if (c == m.end - 1 or shared[c]) else "I"
-            feats = (m.form, m.pos, where)
-        out.append(Token(ch, c, c + 1, feats[0], feats[1], feats))
-    return out
-
-
-class CharKkmaTokenizer(Tokenizer):
-    """Characters (whitespace included, as ``char``) carrying the features of
-    the Kkma morpheme covering them; shares the ``kkma`` analyses and cache."""
+class CharKkmaTokenizer(CharFeatureTokenizer):
+    """Characters carrying the features of the Kkma morpheme covering them."""
     name = "char+kkma"
-
-    def __init__(self, kkma: KkmaTokenizer):
-        self.kkma = kkma
-
-    @property
-    def version(self) -> str:
-        return f"{self.kkma.version}+c1"
-
-    def tokenize(self, text: str) -> list[Token]:
-        return char_features(text, self.kkma.tokenize(text))
-
-    def tokenize_many(self, texts: Sequence[str], **kw) -> TokenizeResult:
-        res = self.kkma.tokenize_many(texts, **kw)
-        res.tokens = [char_features(t, toks) for t, toks in zip(texts, res.tokens)]
-        return res
-
-    def close(self) -> None:
-        self.kkma.close()
