@@ -70,6 +70,8 @@ def share(mid: str, text: str) -> None:
         st.caption(f"The share link keeps the first {MAX_SHARE_TEXT} characters.")
     query = share_query(mid, text)
     st.query_params.from_dict({"model": mid, "text": text[:MAX_SHARE_TEXT]})
+    # the page's own link is not a new shared text: else the next edit is replaced by this text
+    st.session_state["_shared_text"] = text[:MAX_SHARE_TEXT]
     base = (getattr(st.context, "url", None) or "").split("?", 1)[0]
     st.caption("Share link: anyone who opens it sees this result (the model is named by its workspace id).")
     st.code(base + query if base else query, language=None, wrap_lines=True)
