@@ -119,8 +119,9 @@ def _add_classify_parsers(sub) -> None:
 def _add_lm_parsers(sub) -> None:
     """``lm-train``, ``lm-eval``, ``lm-complete`` (handlers in ``cli_lm.py``)."""
     t = sub.add_parser("lm-train", help="train a language model (n-gram, window or RNN)")
-    t.add_argument("--text", required=True, help="one sentence per line, any labelled corpus (labels ignored), "
-                                                 "or 'konlpy' for KoNLPy's kolaw + kobill corpora")
+    t.add_argument("--text", required=True, action="append",
+                   help="one sentence per line, any labelled corpus (labels ignored), or 'konlpy' for "
+                        "KoNLPy's kolaw + kobill corpora; repeat to train on several in order")
     t.add_argument("--dev", help="held-out text for early stopping (default: every 10th training line)")
     t.add_argument("--format", choices=FORMAT_CHOICES)
     t.add_argument("--kind", required=True, choices=("ngram", "window", "rnn"))

@@ -79,14 +79,14 @@ def cmd_lm_train(args) -> int:
     cfg, tc, dc = _configs(args)
     if args.kind == "ngram":
         check_config(cfg)
-    texts = _texts(args.text, args.format)
+    texts = [t for path in args.text for t in _texts(path, args.format)]  # --text is repeatable
     dev = _texts(args.dev, args.format) if args.dev else None
     out = Path(args.out)
     from .lm.io import COUNTS
     prepare_out(out, args.overwrite, files=(MODEL_JSON, WEIGHTS, COUNTS))
     lm = train_lm(texts, dev, kind=args.kind, tokenizer=args.tokenizer or LM_TOKENIZER, config=cfg,
                   train_config=tc, data_config=dc, callbacks=[_LMProgress(tc.epochs)])
-    lm.meta["train_data"] = str(args.text)
+    lm.meta["train_data"] = " + ".join(map(str, args.text))
     save_lm(lm, out)
     d = lm.meta.get("dev")
     if d:

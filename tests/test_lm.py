@@ -188,7 +188,8 @@ def test_konlpy_corpora_are_the_bundled_default_text(tmp_path, capsys):
     sentences = konlpy_sentences()
     assert len(sentences) > 2000 and all(s == s.strip() and s for s in sentences)
     assert sentences[0].startswith("대한민국헌법")  # kolaw's constitution.txt comes first
-    code, out, _ = run(capsys, "lm-train", "--text", "konlpy", "--kind", "ngram", "--order", "2",
+    code, out, _ = run(capsys, "lm-train", "--text", "konlpy", "--text", LM_TXT, "--kind", "ngram", "--order", "2",
                        "--tokenizer", "eojeol", "--out", tmp_path / "ko")
     meta = json.loads((tmp_path / "ko" / "model.json").read_text(encoding="utf-8"))
-    assert code == 0 and meta["train_lines"] == len(sentences)
+    own = [x for x in LM_TXT.read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert code == 0 and meta["train_lines"] == len(sentences) + len(own)
