@@ -88,7 +88,7 @@ def compare(did: str, corrected: bool) -> None:
     rows, curves_ = [], {}
     for m in (m for m in ms if m["id"] in chosen):
         s = m["summary"] or {}
-        mc, tc = s.get("tagger_config") or {}, s.get("train_config") or {}
+        mc = s.get("tagger_config") or {}
         try:
             ev = evaluation(ws, m["id"], did, corrected)
         except TaggerError as err:

@@ -1,7 +1,6 @@
 """The CLI's sub-commands (parsing lives in ``cli.py``)."""
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from pathlib import Path

@@ -8,7 +8,8 @@ import tempfile
 from dataclasses import dataclass, field, replace as dc_replace
 from pathlib import Path
 
-from .formats import chars, read_lines, words, write_lines
+from .formats import chars, read_lines, words
+from .formats_write import write_lines
 from .tags import is_tag, spans_to_tags
 from .types import Problem, Sentence, TaggerError
 
