@@ -17,81 +17,36 @@ Screenshots of every page go to a temp folder (and to $E2E_SCREENSHOTS when set)
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path(os.environ.get("TAGGER_CHROMIUM", "/usr/bin/chromium"))
+from e2e_support import ROOT, T, Server, launch_chromium, require_browser
+
 SAMPLES = ROOT / "data" / "samples"
 SAMPLE = SAMPLES / "ner_klue.tsv"
-T = 60_000  # ms, for anything that waits on the server
 
 pytestmark = pytest.mark.slow
-playwright_api = pytest.importorskip(
-    "playwright.sync_api", reason="Python playwright is not installed (bash scripts/setup_browser.sh)")
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} not found (bash scripts/setup_browser.sh installs Debian's chromium)",
-                allow_module_level=True)
+playwright_api = require_browser()
 expect = playwright_api.expect
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def server(tmp_path):
-    port = _free_port()
-    ws = tmp_path / "workspace"
-    env = dict(os.environ, TAGGER_WORKSPACE=str(ws), TAGGER_READONLY="")
-    log = open(tmp_path / "streamlit.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    srv = Server(tmp_path / "workspace", tmp_path)
+    srv.start()
     try:
-        _wait_healthy(url, proc, tmp_path / "streamlit.log")
-        yield url, ws
+        yield srv.url, srv.ws_dir
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-def _wait_healthy(url, proc, log, timeout=60):
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail("streamlit did not become healthy in time")
+        srv.stop()
 
 
 @pytest.fixture
 def browser():
     with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                    "--disable-component-update", "--no-first-run", "--disable-sync"])
+        b = launch_chromium(p)
         try:
             yield b
         finally:

@@ -21,23 +21,14 @@ Python Playwright in Debian's headless Chromium:
    done, the run finishes every epoch and registers its model, and the
    workspace passes `PRAGMA integrity_check`.
 """
-import os
 import re
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path(os.environ.get("TAGGER_CHROMIUM", "/usr/bin/chromium"))
-T = 60_000  # ms, for anything that waits on the server
+from e2e_support import T, Server, launch_chromium, require_browser
 DEMO_TEXT = "김민준 기자는 3일 서울에서 열린 회의에 참석했다."
 DEMO_MODEL = {"tokenizer": "char", "model": {"hidden_size": 32, "num_layers": 1, "embedding_dim": 32},
               "train": {"epochs": 15, "batch_size": 4, "lr": 5e-3, "patience": 15}, "threads": 1}
@@ -52,70 +43,12 @@ LONG = {"Hidden size (per direction)": 64, "Token embedding": 32, "Layers": 1, "
 STATUS = re.compile(r"(queued|running|done|failed|cancelled|interrupted) · run (r-[0-9a-f]+)")
 
 pytestmark = pytest.mark.slow
-playwright_api = pytest.importorskip(
-    "playwright.sync_api", reason="Python playwright is not installed (bash scripts/setup_browser.sh)")
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} not found (bash scripts/setup_browser.sh installs Debian's chromium)",
-                allow_module_level=True)
+playwright_api = require_browser()
 expect = playwright_api.expect
 
 from tagger import runs, ws_models  # noqa: E402
 from tagger.run_worker import execute  # noqa: E402
 from tagger.workspace import Workspace  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`streamlit run app.py` in its own process group, restartable on the same port."""
-
-    def __init__(self, ws_dir: Path, logs: Path):
-        self.ws_dir, self.logs, self.port = ws_dir, logs, _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc, self.starts = None, 0
-
-    def start(self) -> None:
-        self.starts += 1
-        log_path = self.logs / f"streamlit-{self.starts}.log"
-        env = dict(os.environ, TAGGER_WORKSPACE=str(self.ws_dir), TAGGER_READONLY="", OMP_NUM_THREADS="1",
-                   MKL_NUM_THREADS="1")
-        with open(log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
-                 "--server.address", "127.0.0.1", "--server.headless", "true",
-                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        end = time.time() + 60
-        while time.time() < end:
-            if self.proc.poll() is not None:
-                pytest.fail(f"streamlit exited: {log_path.read_text(errors='replace')[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        pytest.fail("streamlit did not become healthy in time")
-
-    def kill(self) -> None:
-        """SIGKILL to the server's whole process group: no shutdown code runs."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.fixture
@@ -147,9 +80,7 @@ def server(seeded, tmp_path):
 @pytest.fixture
 def browser():
     with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                    "--disable-component-update", "--no-first-run", "--disable-sync"])
+        b = launch_chromium(p)
         try:
             yield b
         finally:
