@@ -24,6 +24,18 @@ def klue_dir():
     return KLUE
 
 
+@pytest.fixture
+def browser():
+    """Headless Debian Chromium driven by Playwright (the browser tests; skips when missing)."""
+    from e2e_support import launch_chromium, require_browser
+    with require_browser().sync_playwright() as p:
+        b = launch_chromium(p)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
 def run_cli(capsys, *argv):
     """Run ``python -m tagger ARGV`` in-process: (exit code, stdout, stderr)."""
     from tagger.cli import main

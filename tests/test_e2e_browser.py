@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from e2e_support import ROOT, T, Server, launch_chromium, require_browser
+from e2e_support import ROOT, T, Server, require_browser
 
 SAMPLES = ROOT / "data" / "samples"
 SAMPLE = SAMPLES / "ner_klue.tsv"
@@ -41,16 +41,6 @@ def server(tmp_path):
         yield srv.url, srv.ws_dir
     finally:
         srv.stop()
-
-
-@pytest.fixture
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = launch_chromium(p)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _shot(page, folder: Path, name: str) -> None:

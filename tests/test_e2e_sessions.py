@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from e2e_support import T, Server, launch_chromium, require_browser
+from e2e_support import T, Server, require_browser
 DEMO_TEXT = "김민준 기자는 3일 서울에서 열린 회의에 참석했다."
 DEMO_MODEL = {"tokenizer": "char", "model": {"hidden_size": 32, "num_layers": 1, "embedding_dim": 32},
               "train": {"epochs": 15, "batch_size": 4, "lr": 5e-3, "patience": 15}, "threads": 1}
@@ -75,16 +75,6 @@ def server(seeded, tmp_path):
         for r in runs.runs(ws):  # never leave a training process behind
             if r["status"] in runs.ACTIVE:
                 runs.cancel_run(ws, r["id"])
-
-
-@pytest.fixture
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = launch_chromium(p)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _idle(page):
