@@ -11,7 +11,8 @@ trains them in the run process (``run_worker``).
      "model": {<ClassifierConfig fields>}, "train": {<TrainConfig fields>}}
 
 The LM reads the sentence text of any dataset (labels ignored); the
-classifier needs ``text-label`` datasets. Neither keeps a checkpoint between
+classifier needs ``text-label`` datasets. Window/RNN LMs resume from their
+last checkpoint; a classifier keeps no checkpoint between
 epochs: resuming one starts it again from the beginning."""
 from __future__ import annotations
 
@@ -138,14 +139,15 @@ def _labelled(ws: Workspace, dataset_id) -> list:
     return list(corpus.sentences)
 
 
-def train_task(ws: Workspace, cfg: dict, callbacks):
-    """Train the run's LM or classifier with ``callbacks``; returns the model."""
+def train_task(ws: Workspace, cfg: dict, callbacks, resume=None):
+    """Train the run's LM or classifier with ``callbacks`` (an LM from the
+    checkpoint ``resume`` when given); returns the model."""
     if task_of(cfg) == "lm":
         from .lm import CONFIGS, LMDataConfig, LMTrainConfig, train_lm
         dev = _texts(ws, cfg["dev_id"]) if cfg.get("dev_id") else None
         return train_lm(_texts(ws, cfg["train_id"]), dev, kind=cfg["lm_kind"], tokenizer=cfg["tokenizer"],
                         config=CONFIGS[cfg["lm_kind"]](**cfg["lm"]), train_config=LMTrainConfig(**cfg["train"]),
-                        data_config=LMDataConfig(**cfg.get("data", {})), callbacks=callbacks)
+                        data_config=LMDataConfig(**cfg.get("data", {})), callbacks=callbacks, resume=resume)
     from .classify import ClassifierConfig, train_classifier
     from .training import TrainConfig
     dev = _labelled(ws, cfg["dev_id"]) if cfg.get("dev_id") else None

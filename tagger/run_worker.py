@@ -106,6 +106,12 @@ def _resume_state(folder):
     return ck, mc, tc
 
 
+def _lm_checkpoint(folder):
+    """A window/RNN LM run's last checkpoint (plain tensors only), or None."""
+    from .trained import CHECKPOINT, load_checkpoint
+    return load_checkpoint(folder) if (folder / CHECKPOINT).is_file() else None
+
+
 def _device_label(name: str) -> str:
     import torch
     from .trained import resolve_device
@@ -151,16 +157,24 @@ def _register(ws: Workspace, rid: str, cfg: dict, model, device: str, reporter) 
 
 
 def _train_task(ws: Workspace, rid: str, cfg: dict, device: str) -> str:
-    """A language model or a sentence classifier (no checkpoint: a resumed run starts again)."""
+    """A language model or a sentence classifier. Window and RNN LMs resume
+    from their last checkpoint; an n-gram counts in one go, and a classifier
+    keeps no checkpoint, so a resumed run of those starts again."""
     from .run_tasks import TASK_NAMES, epochs_of, train_task
     task = task_of(cfg)
-    reporter = RunReporter(ws, rid, epochs_of(cfg), task=task)
-    if ws.one("SELECT COUNT(*) n FROM run_epochs WHERE run_id=?", (rid,))["n"]:
-        reporter.on_message(f"a {TASK_NAMES[task]} run keeps no checkpoint: starting again from the beginning")
+    folder = ws.root / "runs" / rid
+    resume = _lm_checkpoint(folder) if task == "lm" else None
+    start = int(resume["epoch"]) if resume else 0
+    reporter = RunReporter(ws, rid, epochs_of(cfg), start_epoch=start, task=task)
+    if resume:
+        reporter.on_message(f"resuming after epoch {start}")
+        ws.execute("DELETE FROM run_epochs WHERE run_id=? AND epoch>?", (rid, start))
+    elif ws.one("SELECT COUNT(*) n FROM run_epochs WHERE run_id=?", (rid,))["n"]:
+        reporter.on_message(f"no checkpoint of this {TASK_NAMES[task]} run: starting again from the beginning")
         ws.execute("DELETE FROM run_epochs WHERE run_id=?", (rid,))
     reporter.on_message(f"training a {TASK_NAMES[task]} on {ws.dataset(cfg['train_id'])['name']} "
                         f"({cfg['tokenizer']} tokens)")
-    model = train_task(ws, cfg, [reporter])
+    model = train_task(ws, cfg, [reporter], resume=resume)
     dev = model.meta.get("dev") or model.meta.get("dev_scores") or {}
     summary = ", ".join(f"{k} {dev[k]:.4f}" for k in ("perplexity", "bits_per_char", "accuracy", "macro_f1")
                         if isinstance(dev.get(k), (int, float)))

@@ -1,5 +1,6 @@
 """Language models: n-gram smoothing, perplexity, truncated BPTT, CLI contract
 (eojeol/char tokenizers only: no JVM)."""
+import copy
 import json
 import math
 from pathlib import Path
@@ -14,6 +15,8 @@ from tagger.lm.common import build_vocab, predictable, to_ids
 from tagger.lm.ngram import train_ngram
 from tagger.lm.rnn import RNNLM, RNNLMNet, columns, detach_state
 from tagger.lm.train import rnn_epoch
+from tagger.training import Callback
+from tagger.types import TaggerError
 from conftest import assert_bad_input_exits_2, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,3 +196,28 @@ def test_konlpy_corpora_are_the_bundled_default_text(tmp_path, capsys):
     meta = json.loads((tmp_path / "ko" / "model.json").read_text(encoding="utf-8"))
     own = [x for x in LM_TXT.read_text(encoding="utf-8").splitlines() if x.strip()]
     assert code == 0 and meta["train_lines"] == len(sentences) + len(own)
+
+
+class _Keep(Callback):
+    def __init__(self):
+        self.checkpoints = []
+
+    def on_checkpoint(self, state):
+        self.checkpoints.append(copy.deepcopy(state))
+
+
+@pytest.mark.parametrize("kind,cfg", [("rnn", RNNLMConfig("lstm", 16, 16, 1, 0.3)), ("window", WindowConfig(3, 8, 16, 0.3))])
+def test_neural_lm_resumed_from_a_checkpoint_equals_the_uninterrupted_run(kind, cfg):
+    lines = LM_TXT.read_text(encoding="utf-8").splitlines()
+    tc = LMTrainConfig(epochs=4, patience=4, batch_size=2, bptt=8, window_batch=16, device="cpu")
+    keep = _Keep()
+    full = train_lm(lines, kind=kind, tokenizer="char", config=cfg, train_config=tc, data_config=ONE, callbacks=[keep])
+    assert [c["epoch"] for c in keep.checkpoints] == [1, 2, 3, 4]
+    again = train_lm(lines, kind=kind, tokenizer="char", config=cfg, train_config=tc, data_config=ONE,
+                     resume=keep.checkpoints[1])
+    assert [r["epoch"] for r in again.meta["history"]] == [1, 2, 3, 4]
+    assert [r["loss"] for r in again.meta["history"]] == [r["loss"] for r in full.meta["history"]]
+    assert again.evaluate(lines[:5])["perplexity"] == full.evaluate(lines[:5])["perplexity"]
+    with pytest.raises(TaggerError, match="vocabulary differs"):
+        train_lm(lines[:3], kind=kind, tokenizer="char", config=cfg, train_config=tc, data_config=ONE,
+                 resume=keep.checkpoints[1])

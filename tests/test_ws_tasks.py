@@ -135,14 +135,37 @@ def test_an_ngram_run_finishes_in_the_run_process_code(ws):
     assert any("held-out perplexity" in line for line in runs.log_lines(ws, rid))
 
 
-def test_a_resumed_rnn_lm_run_starts_again_and_says_so(ws):
+def _lm_run(ws, epochs):
+    return runs.create_run(ws, {"task": "lm", "train_id": _did(ws, "lm.txt"), "lm_kind": "rnn", "tokenizer": "char",
+                                "lm": {"hidden_size": 8, "embedding_dim": 8, "num_layers": 1},
+                                "train": {"epochs": epochs, "patience": 5}, "threads": 1})
+
+
+def test_an_interrupted_rnn_lm_run_resumes_from_its_checkpoint_to_the_uninterrupted_result(ws):
     from tagger.run_worker import execute
-    rid = runs.create_run(ws, {"task": "lm", "train_id": _did(ws, "lm.txt"), "lm_kind": "rnn", "tokenizer": "char",
-                               "lm": {"hidden_size": 8, "embedding_dim": 8, "num_layers": 1},
+    whole = _lm_run(ws, 3)
+    assert execute(ws, whole) == 0
+    rid = _lm_run(ws, 1)  # stands for a 3-epoch run whose process died after epoch 1's checkpoint
+    assert execute(ws, rid) == 0
+    first = runs.history(ws, rid)
+    assert [h["epoch"] for h in first] == [1]
+    cfg = ws.one("SELECT config FROM runs WHERE id=?", (rid,))["config"]  # decoded JSON
+    cfg["train"]["epochs"] = 3
+    ws.execute("UPDATE runs SET status='queued', config=? WHERE id=?", (json.dumps(cfg), rid))
+    assert execute(ws, rid) == 0
+    assert any("resuming after epoch 1" in line for line in runs.log_lines(ws, rid))
+    assert [h["loss"] for h in runs.history(ws, rid)] == [h["loss"] for h in runs.history(ws, whole)]
+    assert [h["epoch"] for h in runs.history(ws, rid)] == [1, 2, 3]
+    assert runs.history(ws, rid)[0] == first[0], "epoch 1 was not trained again (its timing is kept)"
+
+
+def test_a_resumed_classifier_run_starts_again_and_says_so(ws):
+    from tagger.run_worker import execute
+    rid = runs.create_run(ws, {"task": "classifier", "train_id": _did(ws, "classify.tsv"), "tokenizer": "char",
+                               "model": {"hidden_size": 8, "embedding_dim": 8, "num_layers": 1},
                                "train": {"epochs": 2, "patience": 5}, "threads": 1})
     assert execute(ws, rid) == 0 and [h["epoch"] for h in runs.history(ws, rid)] == [1, 2]
     ws.execute("UPDATE runs SET status='queued' WHERE id=?", (rid,))  # as resume_run leaves it
     assert execute(ws, rid) == 0
     assert [h["epoch"] for h in runs.history(ws, rid)] == [1, 2]
     assert any("starting again from the beginning" in line for line in runs.log_lines(ws, rid))
-    assert len(ws_models.models(ws, kinds=("lm",))) == 2

@@ -46,8 +46,11 @@ def _say(cbs, text: str) -> None:
 
 def train_lm(texts: Sequence[str], dev_texts: Optional[Sequence[str]] = None, *, kind: str = "ngram",
              tokenizer: str = "kkma", config=None, train_config: LMTrainConfig = LMTrainConfig(),
-             data_config: LMDataConfig = LMDataConfig(), callbacks: Sequence[Callback] = ()):
-    """Train an LM of ``kind`` on lines of text; ``config`` is that kind's config."""
+             data_config: LMDataConfig = LMDataConfig(), callbacks: Sequence[Callback] = (),
+             resume: Optional[dict] = None):
+    """Train an LM of ``kind`` on lines of text; ``config`` is that kind's config.
+    Window and RNN LMs hand a checkpoint to ``on_checkpoint`` after every epoch;
+    ``resume`` (such a checkpoint, same texts and settings) continues from it."""
     from ..tokenizers import get_tokenizer
     if kind not in KINDS:
         raise TaggerError(f"unknown LM kind {kind!r} (choose from {', '.join(KINDS)})")
@@ -81,7 +84,11 @@ def train_lm(texts: Sequence[str], dev_texts: Optional[Sequence[str]] = None, *,
         lm = (RNNLM(RNNLMNet(cfg, size), vocab, tok.name, tok.version, meta) if kind == "rnn"
               else WindowLM(WindowNet(cfg, size), vocab, tok.name, tok.version, meta))
         lm.module.to(device)
-        _NeuralLoop(lm, tr_ids, to_ids(dv_toks, vocab), train_config, cbs, device).run()
+        loop = _NeuralLoop(lm, tr_ids, to_ids(dv_toks, vocab), train_config, cbs, device)
+        if resume:
+            loop.restore(resume)
+            _say(cbs, f"resuming after epoch {loop.epoch}")
+        loop.run()
     if dv_toks is not None:
         lm.meta["dev"] = {k: v for k, v in lm.evaluate_tokens(dv_toks, dev_texts).items()
                           if k in ("perplexity", "bits_per_char", "tokens", "oov_rate")}
@@ -136,34 +143,57 @@ class _NeuralLoop:
         else:
             ctx, tgt = window_tensors(tr_ids, lm.cfg.order)
             self.data = (ctx.to(device), tgt.to(device))
+        self.best, self.best_state, self.bad, self.history, self.epoch = math.inf, None, 0, [], 0
+
+    def checkpoint(self) -> dict:
+        """Plain tensors and containers (loaded with ``weights_only``)."""
+        return {"state": self.lm.module.state_dict(), "optimizer": self.opt.state_dict(),
+                "generator": self.gen.get_state(), "torch_rng": torch.get_rng_state(), "epoch": self.epoch,
+                "best": self.best, "best_state": self.best_state, "bad": self.bad, "history": self.history,
+                "vocab": list(self.lm.vocab.itos)}
+
+    def restore(self, ck: dict) -> None:
+        if list(ck.get("vocab", ())) != list(self.lm.vocab.itos):
+            raise TaggerError("the checkpoint's vocabulary differs from this text's: it belongs to other "
+                              "training text or settings")
+        self.lm.module.load_state_dict(ck["state"])
+        self.opt.load_state_dict(ck["optimizer"])
+        self.gen.set_state(ck["generator"])
+        torch.set_rng_state(ck["torch_rng"])
+        self.epoch, self.best, self.best_state = int(ck["epoch"]), float(ck["best"]), ck["best_state"]
+        self.bad, self.history = int(ck["bad"]), list(ck["history"])
 
     def run(self) -> None:
-        best, best_state, bad, history = math.inf, None, 0, []
-        for epoch in range(1, self.cfg.epochs + 1):
-            self.lm.module.train()
-            t0 = time.perf_counter()
-            on_step = lambda s, n: [c.on_batch(epoch, s, n) for c in self.cbs]  # noqa: E731
-            if self.lm.kind == "rnn":
-                total, count = rnn_epoch(self.lm.module, *self.data, self.cfg, self.opt, on_step)
-            else:
-                total, count = window_epoch(self.lm.module, *self.data, self.cfg, self.opt, self.gen, on_step)
-            seconds = time.perf_counter() - t0
-            dev_ppl = safe_exp(-self.lm.score_ids(self.dv_ids) / n_predicted(self.dv_ids))
-            improved = dev_ppl < best
-            if improved:
-                best, bad = dev_ppl, 0
-                best_state = {k: v.detach().clone() for k, v in self.lm.module.state_dict().items()}
-            else:
-                bad += 1
-            rec = {"epoch": epoch, "loss": total / max(count, 1), "train_perplexity": safe_exp(total / max(count, 1)),
-                   "dev_perplexity": dev_ppl, "train_seconds": seconds,
-                   "tokens_per_s": count / max(seconds, 1e-9), "best": improved}
-            history.append(rec)
+        while self.epoch < self.cfg.epochs and self.bad < self.cfg.patience:
+            self.epoch += 1
+            rec = self.one_epoch(self.epoch)
+            self.history.append(rec)
             for c in self.cbs:
                 c.on_epoch(dict(rec))
-            if bad >= self.cfg.patience:
-                break
-        if best_state is not None:
-            self.lm.module.load_state_dict(best_state)
-        self.lm.meta["history"] = history
-        self.lm.meta["best_epoch"] = min(history, key=lambda r: r["dev_perplexity"])["epoch"]
+            state = self.checkpoint()
+            for c in self.cbs:
+                c.on_checkpoint(state)
+        if self.best_state is not None:
+            self.lm.module.load_state_dict(self.best_state)
+        self.lm.meta["history"] = self.history
+        self.lm.meta["best_epoch"] = min(self.history, key=lambda r: r["dev_perplexity"])["epoch"]
+
+    def one_epoch(self, epoch: int) -> dict:
+        self.lm.module.train()
+        t0 = time.perf_counter()
+        on_step = lambda s, n: [c.on_batch(epoch, s, n) for c in self.cbs]  # noqa: E731
+        if self.lm.kind == "rnn":
+            total, count = rnn_epoch(self.lm.module, *self.data, self.cfg, self.opt, on_step)
+        else:
+            total, count = window_epoch(self.lm.module, *self.data, self.cfg, self.opt, self.gen, on_step)
+        seconds = time.perf_counter() - t0
+        dev_ppl = safe_exp(-self.lm.score_ids(self.dv_ids) / n_predicted(self.dv_ids))
+        improved = dev_ppl < self.best
+        if improved:
+            self.best, self.bad = dev_ppl, 0
+            self.best_state = {k: v.detach().clone() for k, v in self.lm.module.state_dict().items()}
+        else:
+            self.bad += 1
+        return {"epoch": epoch, "loss": total / max(count, 1), "train_perplexity": safe_exp(total / max(count, 1)),
+                "dev_perplexity": dev_ppl, "train_seconds": seconds,
+                "tokens_per_s": count / max(seconds, 1e-9), "best": improved}
