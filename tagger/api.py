@@ -29,12 +29,6 @@ def tokenize(texts: Sequence[str], tokenizer: str = "kkma", **kw):
     return get_tokenizer(tokenizer).tokenize_many(list(texts), **kw)
 
 
-def _sentences(data) -> tuple[list[Sentence], Optional[str]]:
-    """(sentences, granularity) from a Corpus, a path or a list of Sentences."""
-    sentences, granularity, _ = _corpus_info(data)
-    return sentences, granularity
-
-
 def _corpus_info(data) -> tuple[Optional[list[Sentence]], Optional[str], Optional[str]]:
     """(sentences, granularity, scheme) from a Corpus, a path or a list of Sentences."""
     if data is None:

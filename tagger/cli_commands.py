@@ -226,23 +226,17 @@ def cmd_predict(args) -> int:
         if args.json:
             print_json(r)
         else:
-            print(_slashed(r) if plain else _marked(r))
+            print(_marked(r, plain))
     return 0
 
 
-def _marked(r) -> str:
+def _marked(r, plain: bool = False) -> str:
+    """The text with its entities marked inline, ``<surface:TYPE>``; for
+    per-unit labels (plain) ``surface/TAG``; spacing kept."""
     text, out, pos = r["text"], [], 0
     for e in r["entities"]:
-        out += [text[pos:e["start"]], f"<{text[e['start']:e['end']]}:{e['label']}>"]
-        pos = e["end"]
-    return "".join(out + [text[pos:]])
-
-
-def _slashed(r) -> str:
-    """Per-unit labels: ``surface/TAG`` for every labelled unit, spacing kept."""
-    text, out, pos = r["text"], [], 0
-    for e in r["entities"]:
-        out += [text[pos:e["start"]], f"{text[e['start']:e['end']]}/{e['label']}"]
+        surface = text[e["start"]:e["end"]]
+        out += [text[pos:e["start"]], f"{surface}/{e['label']}" if plain else f"<{surface}:{e['label']}>"]
         pos = e["end"]
     return "".join(out + [text[pos:]])
 

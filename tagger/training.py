@@ -13,6 +13,7 @@ import torch
 
 from . import scoring as ev
 from .data import DataConfig, Vocabs, build_vocabs, encode, length_batches, oov_rate
+from .epochs import EpochLoop
 from .model import Tagger, TaggerConfig
 from .project import spans_to_token_tags
 from .trained import TaggerModel, decode_encoded, resolve_device
@@ -132,42 +133,21 @@ def _transfer(module, vocabs, tokenizer, path, cbs) -> dict:
     return report
 
 
-class _Loop:
-    def __init__(self, model: TaggerModel, enc_tr, enc_dv, dev_sentences, cfg: TrainConfig, cbs, device):
-        self.model, self.enc_tr, self.enc_dv, self.dev = model, enc_tr, enc_dv, dev_sentences
-        self.cfg, self.cbs, self.device = cfg, cbs, device
-        self.opt = torch.optim.Adam(model.module.parameters(), lr=cfg.lr)
-        self.gen = torch.Generator().manual_seed(cfg.seed)
-        self.history: list[dict] = []
-        self.best_f1, self.best_state, self.bad, self.epoch = -1.0, None, 0, 0
+class _Loop(EpochLoop):
+    """The tagger's epochs: a length-bucketed pass, then dev scores at the
+    corpus's granularity (entity F1, or token accuracy for plain labels)."""
+    BEST_KEY = "best_f1"
 
-    def restore(self, ck: dict) -> None:
-        self.model.module.load_state_dict(ck["state"])
-        self.opt.load_state_dict(ck["optimizer"])
-        self.gen.set_state(ck["generator"])
-        torch.set_rng_state(ck["torch_rng"])
-        self.history, self.epoch, self.bad = list(ck["history"]), int(ck["epoch"]), int(ck["bad"])
-        self.best_f1, self.best_state = float(ck["best_f1"]), ck["best_state"]
+    def __init__(self, model: TaggerModel, enc_tr, enc_dv, dev_sentences, cfg: TrainConfig, cbs, device):
+        super().__init__(model.module, cfg, cbs)
+        self.model, self.enc_tr, self.enc_dv, self.dev, self.device = model, enc_tr, enc_dv, dev_sentences, device
 
     def checkpoint(self) -> dict:
-        return {"state": self.model.module.state_dict(), "optimizer": self.opt.state_dict(),
-                "generator": self.gen.get_state(), "torch_rng": torch.get_rng_state(), "history": self.history, "epoch": self.epoch,
-                "bad": self.bad, "best_f1": self.best_f1, "best_state": self.best_state,
-                "vocabs": self.model.vocabs.to_json(), "meta": self.model.meta,
+        return {**super().checkpoint(), "vocabs": self.model.vocabs.to_json(), "meta": self.model.meta,
                 "tokenizer": [self.model.tokenizer, self.model.tokenizer_version]}
 
     def run(self) -> None:
-        while self.epoch < self.cfg.epochs and self.bad < self.cfg.patience:
-            self.epoch += 1
-            record = self.one_epoch()
-            self.history.append(record)
-            for c in self.cbs:
-                c.on_epoch(dict(record))
-            state = self.checkpoint()
-            for c in self.cbs:
-                c.on_checkpoint(state)
-        if self.best_state is not None:
-            self.model.module.load_state_dict(self.best_state)
+        super().run()
         self.model.meta["history"] = self.history
         best = max(self.history, key=lambda r: r.get("dev_score", r["dev_f1"])) if self.history else {}
         self.model.meta["best_epoch"] = best.get("epoch")
@@ -175,15 +155,10 @@ class _Loop:
 
     def one_epoch(self) -> dict:
         total, n_tokens, seconds = self.train_pass()
-        module = self.model.module
         scores = self.dev_scores()
         plain = scores.get("scheme") == "plain"
         metric = "accuracy" if plain else "entity_f1"
-        if scores[metric] > self.best_f1:
-            self.best_f1, self.bad = scores[metric], 0
-            self.best_state = {k: v.detach().clone().cpu() for k, v in module.state_dict().items()}
-        else:
-            self.bad += 1
+        self.keep_if_best(scores[metric])
         return {"epoch": self.epoch, "loss": total / max(n_tokens, 1),
                 "dev_f1": scores["macro_f1" if plain else "entity_f1"], "dev_metric": metric,
                 "dev_score": scores[metric], "dev_precision": scores.get("precision"),

@@ -1,7 +1,8 @@
 """Core data types shared by every part of the engine.
 
-A labelled sentence is its text plus character-offset entity spans; nothing
-here depends on a tokenizer.  Offsets are code points of the text as given.
+A labelled sentence is its text plus character-offset entity spans (per-unit
+labels such as POS are spans too, one per unit); nothing here depends on a
+tokenizer.  Offsets are code points of the text as given.
 """
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ class Sentence:
     spans: list[Span] = field(default_factory=list)  # sorted, non-overlapping
     id: Optional[str] = None      # KLUE sentence id, when the format has one
     label: Optional[str] = None   # sentence label (text-label format)
-    tags: Optional[list[str]] = None  # plain per-unit tags (non-BIO scheme)
     line: int = 0                 # 1-based line where the sentence starts
     meta: dict = field(default_factory=dict)  # format-specific round-trip data
 

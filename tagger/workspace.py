@@ -292,4 +292,4 @@ class Workspace:
 
 def _with_spans(sentence: Sentence, spans) -> Sentence:
     from dataclasses import replace
-    return replace(sentence, spans=sorted(spans), tags=None)
+    return replace(sentence, spans=sorted(spans))

@@ -5,7 +5,6 @@ best state kept (window, RNN). Reports through ``training.Callback`` hooks;
 prints nothing."""
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict, dataclass
 from typing import Optional, Sequence
@@ -13,6 +12,7 @@ from typing import Optional, Sequence
 import torch
 from torch import nn
 
+from ..epochs import EpochLoop
 from ..trained import resolve_device
 from ..training import Callback
 from ..types import TaggerError
@@ -132,68 +132,47 @@ def window_epoch(net: WindowNet, ctx, tgt, cfg: LMTrainConfig, opt, gen, on_step
     return float(total), len(tgt)
 
 
-class _NeuralLoop:
+class _NeuralLoop(EpochLoop):
+    """Window/RNN LM epochs, early-stopped on held-out perplexity; the
+    checkpoint carries the vocabulary so it never resumes on other text."""
+    HIGHER_IS_BETTER = False
+
     def __init__(self, lm, tr_ids, dv_ids, cfg: LMTrainConfig, cbs, device):
-        self.lm, self.dv_ids, self.cfg, self.cbs = lm, dv_ids, cfg, cbs
-        self.opt = torch.optim.Adam(lm.module.parameters(), lr=cfg.lr)
-        self.gen = torch.Generator().manual_seed(cfg.seed)
+        super().__init__(lm.module, cfg, cbs)
+        self.lm, self.dv_ids = lm, dv_ids
         if lm.kind == "rnn":
             x, y = columns(stream_ids(tr_ids), cfg.batch_size)
             self.data = (x.to(device), y.to(device))
         else:
             ctx, tgt = window_tensors(tr_ids, lm.cfg.order)
             self.data = (ctx.to(device), tgt.to(device))
-        self.best, self.best_state, self.bad, self.history, self.epoch = math.inf, None, 0, [], 0
 
     def checkpoint(self) -> dict:
-        """Plain tensors and containers (loaded with ``weights_only``)."""
-        return {"state": self.lm.module.state_dict(), "optimizer": self.opt.state_dict(),
-                "generator": self.gen.get_state(), "torch_rng": torch.get_rng_state(), "epoch": self.epoch,
-                "best": self.best, "best_state": self.best_state, "bad": self.bad, "history": self.history,
-                "vocab": list(self.lm.vocab.itos)}
+        return {**super().checkpoint(), "vocab": list(self.lm.vocab.itos)}
 
     def restore(self, ck: dict) -> None:
         if list(ck.get("vocab", ())) != list(self.lm.vocab.itos):
             raise TaggerError("the checkpoint's vocabulary differs from this text's: it belongs to other "
                               "training text or settings")
-        self.lm.module.load_state_dict(ck["state"])
-        self.opt.load_state_dict(ck["optimizer"])
-        self.gen.set_state(ck["generator"])
-        torch.set_rng_state(ck["torch_rng"])
-        self.epoch, self.best, self.best_state = int(ck["epoch"]), float(ck["best"]), ck["best_state"]
-        self.bad, self.history = int(ck["bad"]), list(ck["history"])
+        super().restore(ck)
 
     def run(self) -> None:
-        while self.epoch < self.cfg.epochs and self.bad < self.cfg.patience:
-            self.epoch += 1
-            rec = self.one_epoch(self.epoch)
-            self.history.append(rec)
-            for c in self.cbs:
-                c.on_epoch(dict(rec))
-            state = self.checkpoint()
-            for c in self.cbs:
-                c.on_checkpoint(state)
-        if self.best_state is not None:
-            self.lm.module.load_state_dict(self.best_state)
+        super().run()
         self.lm.meta["history"] = self.history
         self.lm.meta["best_epoch"] = min(self.history, key=lambda r: r["dev_perplexity"])["epoch"]
 
-    def one_epoch(self, epoch: int) -> dict:
-        self.lm.module.train()
+    def one_epoch(self) -> dict:
+        epoch = self.epoch
+        self.module.train()
         t0 = time.perf_counter()
         on_step = lambda s, n: [c.on_batch(epoch, s, n) for c in self.cbs]  # noqa: E731
         if self.lm.kind == "rnn":
-            total, count = rnn_epoch(self.lm.module, *self.data, self.cfg, self.opt, on_step)
+            total, count = rnn_epoch(self.module, *self.data, self.cfg, self.opt, on_step)
         else:
-            total, count = window_epoch(self.lm.module, *self.data, self.cfg, self.opt, self.gen, on_step)
+            total, count = window_epoch(self.module, *self.data, self.cfg, self.opt, self.gen, on_step)
         seconds = time.perf_counter() - t0
         dev_ppl = safe_exp(-self.lm.score_ids(self.dv_ids) / n_predicted(self.dv_ids))
-        improved = dev_ppl < self.best
-        if improved:
-            self.best, self.bad = dev_ppl, 0
-            self.best_state = {k: v.detach().clone() for k, v in self.lm.module.state_dict().items()}
-        else:
-            self.bad += 1
+        improved = self.keep_if_best(dev_ppl)
         return {"epoch": epoch, "loss": total / max(count, 1), "train_perplexity": safe_exp(total / max(count, 1)),
                 "dev_perplexity": dev_ppl, "train_seconds": seconds,
                 "tokens_per_s": count / max(seconds, 1e-9), "best": improved}
