@@ -4,9 +4,11 @@ at a glance and a one-click first run on the bundled sample."""
 import pandas as pd
 import streamlit as st
 
-import app_ui
-from tagger import TaggerError, runs, ws_data, ws_models
-from tagger.review import evaluation, report_rows
+from ui import base as app_ui
+from tagger import TaggerError
+from tagger.runs import control as runs
+from tagger.workspace import datasets as ws_data, models as ws_models
+from tagger.workspace.review import evaluation, report_rows
 
 QUICK_TRAIN, QUICK_DEV = "ner_klue.tsv", "ner_klue_dev.tsv"
 

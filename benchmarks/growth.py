@@ -43,9 +43,9 @@ DATA = Path(os.environ.get("TAGGER_SHARED_DATA", ROOT.parent / "shared" / "data"
 def pool() -> list:
     """(Sentence, source) pairs: KLUE train, KLUE eval, then KoNLPy sentences."""
     from konlpy.corpus import kobill, kolaw
-    from tagger.corpus import load_corpus
-    from tagger.render import split_sentences
-    from tagger.types import Sentence
+    from tagger.corpus.load import load_corpus
+    from ui.render import split_sentences
+    from tagger.core import Sentence
     out = [(s, "klue") for f in ("train.tsv", "eval.tsv") for s in load_corpus(DATA / f).sentences]
     for corpus in (kolaw, kobill):
         for fid in corpus.fileids():
@@ -79,11 +79,11 @@ def stage_tokenize(sents, tokenizer: str) -> dict:
 
 
 def _model(sents):
-    from tagger.data import DataConfig
-    from tagger.model import Tagger, TaggerConfig
+    from tagger.models.encoding import DataConfig
+    from tagger.models.tagger import Tagger, TaggerConfig
     from tagger.tokenizers import get_tokenizer
-    from tagger.trained import TaggerModel
-    from tagger.training import prepare
+    from tagger.models.saving import TaggerModel
+    from tagger.training.tagger import prepare
     tok = get_tokenizer("char")
     types = sorted({sp.label for s in sents for sp in s.spans})
     t0 = time.perf_counter()
@@ -95,7 +95,7 @@ def _model(sents):
 
 def stage_train(sents) -> dict:
     import torch
-    from tagger.training import Callback, TrainConfig, _Loop
+    from tagger.training.tagger import Callback, TrainConfig, _Loop
     torch.manual_seed(1)
     model, enc_tr, enc_dv, encode_s = _model(sents)
     loop = _Loop(model, enc_tr, enc_dv, sents[:1], TrainConfig(), [Callback()], torch.device("cpu"))

@@ -21,10 +21,9 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 import tagger  # noqa: E402
-from tagger.lm import (LMDataConfig, LMTrainConfig, NgramConfig, RNNLMConfig, WindowConfig,  # noqa: E402
-                       train_lm)
+from tagger.lm import LMDataConfig, LMTrainConfig, NgramConfig, RNNLMConfig, WindowConfig, train_lm  # noqa: E402
 from tagger.lm.common import tokenize_lines  # noqa: E402
-from tagger.training import Callback  # noqa: E402
+from tagger.training.tagger import Callback  # noqa: E402
 
 SHARED = Path(os.environ.get("TAGGER_SHARED_DATA", ROOT.parent / "shared" / "data")) / "klue-ner"
 

@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 KLUE = Path(os.environ.get("TAGGER_SHARED_DATA", ROOT.parent / "shared" / "data")) / "klue-ner"
 
 import tagger  # noqa: E402
-from tagger.corpus import new_corpus, write_corpus  # noqa: E402
-from tagger.konlpy_text import konlpy_sentences  # noqa: E402
-from tagger.silver import silver_pos  # noqa: E402
+from tagger.corpus.load import new_corpus, write_corpus  # noqa: E402
+from tagger.corpus.konlpy_text import konlpy_sentences  # noqa: E402
+from tagger.training.silver import silver_pos  # noqa: E402
 from tagger.tokenizers import get_tokenizer  # noqa: E402
 
 

@@ -27,7 +27,7 @@ from tagger.tokenizers import TOKENIZERS, entity_boundary_coverage, get_tokenize
 from tagger.tokenizers.align import align_analysis  # noqa: E402
 from tagger.tokenizers.kiwi import KiwiTokenizer  # noqa: E402
 from tagger.tokenizers.kkma import KkmaTokenizer  # noqa: E402
-from tagger.types import Sentence, Span  # noqa: E402
+from tagger.core import Sentence, Span  # noqa: E402
 
 
 def read_klue(path: Path, limit: int = 0) -> list[Sentence]:

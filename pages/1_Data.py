@@ -3,12 +3,13 @@ tokenization with coverage and aligned examples, split, pre-annotate, delete."""
 import pandas as pd
 import streamlit as st
 
-import app_ui
-from tagger import TaggerError, ws_data
-from tagger.annotate import LABELLED, preannotate
-from tagger.corpus import FORMATS
-from tagger.defaults import DEFAULT_TOKENIZER
-from tagger.safety import max_upload_mb
+from ui import base as app_ui
+from tagger import TaggerError
+from tagger.workspace import datasets as ws_data
+from tagger.workspace.annotate import LABELLED, preannotate
+from tagger.corpus.load import FORMATS
+from tagger.settings import DEFAULT_TOKENIZER
+from tagger.workspace.ids import max_upload_mb
 from tagger.tokenizers import TOKENIZERS
 
 ws = app_ui.page("Data")

@@ -6,14 +6,16 @@ from dataclasses import asdict
 import pandas as pd
 import streamlit as st
 
-import app_forms
-import app_ui
-from tagger import TaggerError, runs, ws_models
-from tagger.defaults import DEFAULT_TOKENIZER
-from tagger.model import TaggerConfig
-from tagger.run_tasks import task_of
+from ui import forms as app_forms
+from ui import base as app_ui
+from tagger import TaggerError
+from tagger.runs import control as runs
+from tagger.workspace import models as ws_models
+from tagger.settings import DEFAULT_TOKENIZER
+from tagger.models.tagger import TaggerConfig
+from tagger.runs.tasks import task_of
 from tagger.tokenizers import TOKENIZERS
-from tagger.training import TrainConfig
+from tagger.training.tagger import TrainConfig
 
 ws = app_ui.page("Train")
 MC, TC = asdict(TaggerConfig()), asdict(TrainConfig())

@@ -5,10 +5,11 @@ Language models are compared on the Language models page."""
 import pandas as pd
 import streamlit as st
 
-import app_ui
-import app_views
-from tagger import TaggerError, ws_models
-from tagger.review import evaluation, report_rows
+from ui import base as app_ui
+from ui import views as app_views
+from tagger import TaggerError
+from tagger.workspace import models as ws_models
+from tagger.workspace.review import evaluation, report_rows
 
 KINDS = ("tagger", "classifier")
 ws = app_ui.page("Evaluate")

@@ -3,10 +3,11 @@ table, filters, span corrections (versioned, undo) and export."""
 import pandas as pd
 import streamlit as st
 
-import app_ui
-from tagger import TaggerError, review
-from tagger.annotate import LABELLED, export_corrected
-from tagger.render import highlight_html
+from ui import base as app_ui
+from tagger import TaggerError
+from tagger.workspace import review
+from tagger.workspace.annotate import LABELLED, export_corrected
+from ui.render import highlight_html
 
 ws = app_ui.page("Review")
 if not ws.datasets():

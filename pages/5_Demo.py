@@ -5,10 +5,11 @@ with probabilities; a share link ``?model=<id>&text=…`` reopens any of them.""
 import pandas as pd
 import streamlit as st
 
-import app_ui
-import app_views
-from tagger import TaggerError, ws_models
-from tagger.render import MAX_SHARE_TEXT, highlight_html, share_query, split_sentences
+from ui import base as app_ui
+from ui import views as app_views
+from tagger import TaggerError
+from tagger.workspace import models as ws_models
+from ui.render import MAX_SHARE_TEXT, highlight_html, share_query, split_sentences
 
 MAX_CHARS, MAX_SENTENCES = 5000, 50
 EXAMPLES = {"tagger": "김철수는 어제 서울 시청에서 기자회견을 열었다. 삼성전자는 3일 신제품을 발표했다.",

@@ -5,9 +5,10 @@ continuations with a temperature)."""
 import pandas as pd
 import streamlit as st
 
-import app_ui
-import app_views
-from tagger import TaggerError, ws_lm
+from ui import base as app_ui
+from ui import views as app_views
+from tagger import TaggerError
+from tagger.workspace import lm as ws_lm
 
 PREFIX = "철수와 영희는 식탁에 앉아 사과를"
 

@@ -4,7 +4,7 @@ The public API (see ``tagger.api``): ``load_corpus``, ``tokenize``, ``train``,
 ``evaluate``, ``load_model`` and ``Model.predict``. Importing the package
 pulls in neither streamlit nor konlpy; heavy modules load on first use.
 """
-from .types import Problem, Sentence, Span, TaggerError, Token
+from tagger.core import Problem, Sentence, Span, TaggerError, Token
 
 __all__ = ["load_corpus", "tokenize", "train", "evaluate", "load_model", "predict_spans",
            "Sentence", "Span", "Token", "Problem", "TaggerError"]
@@ -13,6 +13,6 @@ _API = {"load_corpus", "tokenize", "train", "evaluate", "load_model", "predict_s
 
 def __getattr__(name):
     if name in _API:
-        from . import api
+        from tagger import api
         return getattr(api, name)
     raise AttributeError(f"module 'tagger' has no attribute {name!r}")

@@ -12,20 +12,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .types import Sentence, TaggerError
+from tagger.core import Sentence, TaggerError
 
 
 def load_corpus(path, format: Optional[str] = None, encoding: Optional[str] = None,
                 scheme: Optional[str] = None):
     """A corpus file; ``scheme`` ``bio`` (entities) or ``plain`` (per-unit
     labels such as POS) is detected from the tags when not given."""
-    from .corpus import load_corpus as _load
+    from tagger.corpus.load import load_corpus as _load
     return _load(path, format=format, encoding=encoding, scheme=scheme)
 
 
 def tokenize(texts: Sequence[str], tokenizer: str = "kkma", **kw):
     """Tokenize sentences (cached on disk); returns a ``TokenizeResult``."""
-    from .tokenizers import get_tokenizer
+    from tagger.tokenizers import get_tokenizer
     return get_tokenizer(tokenizer).tokenize_many(list(texts), **kw)
 
 
@@ -49,10 +49,10 @@ def train(train_data, dev_data=None, *, tokenizer: Optional[str] = None, callbac
     field names (``rnn_type``, ``hidden_size``, ``use_crf``, ``epochs``, ``lr``,
     ``min_freq`` ...)."""
     from dataclasses import fields
-    from .data import DataConfig
-    from .defaults import DEFAULT_TOKENIZER
-    from .model import TaggerConfig
-    from .training import TrainConfig, train as _train, with_overrides
+    from tagger.models.encoding import DataConfig
+    from tagger.settings import DEFAULT_TOKENIZER
+    from tagger.models.tagger import TaggerConfig
+    from tagger.training.tagger import TrainConfig, train as _train, with_overrides
     cfgs = [model_config or TaggerConfig(), train_config or TrainConfig(), data_config or DataConfig()]
     names = [{f.name for f in fields(c)} for c in cfgs]
     unknown = set(overrides) - set().union(*names)
@@ -71,13 +71,13 @@ def train(train_data, dev_data=None, *, tokenizer: Optional[str] = None, callbac
 
 
 def load_model(path, device: str = "cpu"):
-    from .trained import TaggerModel
+    from tagger.models.saving import TaggerModel
     return TaggerModel.load(path, device=device)
 
 
 def predict_spans(model, sentences: Sequence[Sentence], batch_size: int = 64):
     """Predicted entities per sentence as (Span, score) lists, plus the raw results."""
-    from .types import Span
+    from tagger.core import Span
     results = model.predict([s.text for s in sentences], batch_size=batch_size)
     spans = [[(Span(e["start"], e["end"], e["label"]), e["score"]) for e in r["entities"]] for r in results]
     return spans, results
@@ -87,7 +87,7 @@ def evaluate(model, data, granularity: Optional[str] = None) -> dict:
     """Scores of ``model`` on a labelled corpus, at the corpus's own
     granularity: seqeval entity scores (bio), or token accuracy and per-tag
     P/R/F1 (plain: per-unit labels such as POS)."""
-    from .scoring import error_counts, score, score_plain
+    from tagger.scoring import error_counts, score, score_plain
     sentences, gran, scheme = _corpus_info(data)
     scheme = scheme or model.meta.get("scheme", "bio")
     spans, _ = predict_spans(model, sentences)

@@ -8,8 +8,8 @@ import re
 from collections import Counter
 from typing import Optional, Sequence
 
-from .project import spans_to_token_tags
-from .types import Sentence, Span, Token
+from tagger.core.units import spans_to_token_tags
+from tagger.core import Sentence, Span, Token
 
 _WORD = re.compile(r"\S+")
 
@@ -69,7 +69,7 @@ def score_plain(sentences: Sequence[Sentence], predicted: Sequence[Sequence[Span
                 granularity: Optional[str] = "char") -> dict:
     """Per-unit labels (POS and the like, no BIO): token accuracy and
     per-tag precision/recall/F1 over the non-space units of the corpus."""
-    from .tags import spans_to_tags
+    from tagger.corpus.tags import spans_to_tags
     tp, fp, fn, support = Counter(), Counter(), Counter(), Counter()
     right = total = 0
     for s, p, keep in zip(sentences, predicted, _content(sentences, granularity)):

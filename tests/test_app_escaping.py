@@ -7,9 +7,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tagger import runs
-from tagger.run_worker import execute
-from tagger.workspace import Workspace
+from tagger.runs import control as runs
+from tagger.runs.worker import execute
+from tagger.workspace.store import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -77,10 +77,10 @@ def test_script_typed_into_the_demo_renders_as_text(monkeypatch, tmp_path):
 def test_script_in_lm_text_suggestions_and_class_labels_renders_as_text(monkeypatch, tmp_path):
     """An LM trained on text full of tags suggests '<' tokens; a classifier's labels are HTML:
     the LM page, its suggestions and samples, and the Demo's labels stay text."""
-    from tagger import ws_models
-    from tagger.classify import ClassifierConfig, train_classifier
+    from tagger.workspace import models as ws_models
+    from tagger.models.classifier import ClassifierConfig, train_classifier
     from tagger.lm import NgramConfig, train_lm
-    from tagger.training import TrainConfig
+    from tagger.training.tagger import TrainConfig
     monkeypatch.setenv("TAGGER_WORKSPACE", str(tmp_path / "ws"))
     ws = Workspace()
     lines = [f"{EVIL} 좋은 영화\t<b>good</b>", "<img src=x> 나쁜 영화\tbad", f"{EVIL} 정말 좋다\t<b>good</b>",

@@ -5,9 +5,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tagger import runs, ws_models
-from tagger.run_worker import execute
-from tagger.workspace import Workspace
+from tagger.runs import control as runs
+from tagger.workspace import models as ws_models
+from tagger.runs.worker import execute
+from tagger.workspace.store import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

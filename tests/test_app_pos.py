@@ -3,9 +3,9 @@ trains on it, and the Evaluate page leads with token accuracy."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tagger import runs
-from tagger.run_worker import execute
-from tagger.workspace import Workspace
+from tagger.runs import control as runs
+from tagger.runs.worker import execute
+from tagger.workspace.store import Workspace
 
 from test_app_pages import APP, TINY as NER_TINY
 

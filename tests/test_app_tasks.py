@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tagger import runs, ws_classify, ws_lm, ws_models
-from tagger.classify import ClassifierConfig, train_classifier
+from tagger.runs import control as runs
+from tagger.workspace import classify as ws_classify, lm as ws_lm, models as ws_models
+from tagger.models.classifier import ClassifierConfig, train_classifier
 from tagger.lm import LMTrainConfig, NgramConfig, RNNLMConfig, load_lm, train_lm
-from tagger.training import TrainConfig
-from tagger.workspace import Workspace
+from tagger.training.tagger import TrainConfig
+from tagger.workspace.store import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -187,8 +188,8 @@ def test_tagger_only_pages_list_only_taggers(tasks):
     pre = next(s for s in at.selectbox if s.key == "_pre_model")
     assert len(pre.options) == 1 + len(taggers)
     lm_id = _ids(tasks, "lm")["char lstm"]
-    from tagger import review
-    from tagger.types import TaggerError
+    from tagger.workspace import review
+    from tagger.core import TaggerError
     with pytest.raises(TaggerError, match="is a language model, not a tagger"):
         review.evaluation(tasks, lm_id, _dataset(tasks, "ner_klue.tsv"))
 

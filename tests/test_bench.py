@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from conftest import assert_bad_input_exits_2, run_cli
-from tagger.bench import BenchConfig, bench_train
-from tagger.corpus import load_corpus
+from tagger.bench.train import BenchConfig, bench_train
+from tagger.corpus.load import load_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "samples" / "ner_klue.tsv"
@@ -42,10 +42,10 @@ def test_bench_train_text_and_max_sentences(capsys):
 
 def test_bench_engine_and_bare_see_the_same_batches():
     """The bare loop gets exactly the batches the engine's next pass draws."""
-    from tagger.bench import _same_batches, _setup
-    from tagger.data import length_batches
-    from tagger.model import TaggerConfig
-    from tagger.training import TrainConfig
+    from tagger.bench.train import _same_batches, _setup
+    from tagger.models.encoding import length_batches
+    from tagger.models.tagger import TaggerConfig
+    from tagger.training.tagger import TrainConfig
     sents = load_corpus(SAMPLE).sentences
     _, loop, _ = _setup(sents, TaggerConfig(hidden_size=8, num_layers=1), TrainConfig(batch_size=4),
                         BenchConfig(), torch.device("cpu"))
@@ -57,7 +57,7 @@ def test_bench_engine_and_bare_see_the_same_batches():
 
 
 def test_bench_train_on_empty_corpus_is_an_error(tmp_path):
-    from tagger.types import TaggerError
+    from tagger.core import TaggerError
     with pytest.raises(TaggerError, match="no sentences"):
         bench_train([], cfg=BenchConfig(device="cpu"))
 

@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from tagger.classify import Classifier, ClassifierConfig, score_labels, train_classifier
-from tagger.cli import main
-from tagger.corpus import load_corpus
-from tagger.training import TrainConfig
+from tagger.models.classifier import Classifier, ClassifierConfig, score_labels, train_classifier
+from tagger.cli.main import main
+from tagger.corpus.load import load_corpus
+from tagger.training.tagger import TrainConfig
 from conftest import assert_bad_input_exits_2, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent

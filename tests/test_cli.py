@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tagger.cli import main
+from tagger.cli.main import main
 from conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,9 +4,8 @@ import os
 import pytest
 
 from conftest import SAMPLES
-from tagger.corpus import (FORMATS, Corpus, detect_format, dumps_corpus, load_corpus,
-                           new_corpus, write_corpus)
-from tagger.types import Sentence, Span, TaggerError
+from tagger.corpus.load import FORMATS, Corpus, detect_format, dumps_corpus, load_corpus, new_corpus, write_corpus
+from tagger.core import Sentence, Span, TaggerError
 
 SAMPLE_FORMATS = {
     "ner_klue.tsv": "klue",

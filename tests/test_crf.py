@@ -4,7 +4,7 @@ import itertools
 import pytest
 import torch
 
-from tagger.crf import CRF, bio_constraints
+from tagger.models.crf import CRF, bio_constraints
 
 TAGS = ["O", "B-PS", "I-PS", "B-LC"]
 

@@ -1,7 +1,7 @@
 """The encoded split: ragged storage, batches gathered on the device."""
 import torch
 
-from tagger.data import build_vocabs, encode, length_batches
+from tagger.models.encoding import build_vocabs, encode, length_batches
 from tagger.tokenizers import get_tokenizer
 
 

@@ -147,8 +147,8 @@ def _review(page, shots) -> tuple[bytes, str]:
 
 def _quick_start(page, url, shots, ws_dir) -> str:
     """The landing page's one-click path; its model (30 epochs) serves the demo link."""
-    from tagger import runs
-    from tagger.workspace import Workspace
+    from tagger.runs import control as runs
+    from tagger.workspace.store import Workspace
     _goto(page, url, "Korean sequence-tagging workbench")
     t0 = time.time()
     page.get_by_role("button", name=re.compile("Quick start")).click()
@@ -162,10 +162,10 @@ def _quick_start(page, url, shots, ws_dir) -> str:
 
 def _seed_lms(ws_dir) -> None:
     """Three small LMs on the bundled LM sample, registered in the server's workspace."""
-    from tagger import ws_models
-    from tagger.corpus import load_corpus
+    from tagger.workspace import models as ws_models
+    from tagger.corpus.load import load_corpus
     from tagger.lm import LMTrainConfig, NgramConfig, RNNLMConfig, train_lm
-    from tagger.workspace import Workspace
+    from tagger.workspace.store import Workspace
     ws = Workspace(ws_dir)
     ws.add_sample("lm_dev.txt")
     texts = [s.text for s in load_corpus(SAMPLES / "lm.txt").sentences]

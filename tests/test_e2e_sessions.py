@@ -46,9 +46,10 @@ pytestmark = pytest.mark.slow
 playwright_api = require_browser()
 expect = playwright_api.expect
 
-from tagger import runs, ws_models  # noqa: E402
-from tagger.run_worker import execute  # noqa: E402
-from tagger.workspace import Workspace  # noqa: E402
+from tagger.runs import control as runs  # noqa: E402
+from tagger.workspace import models as ws_models  # noqa: E402
+from tagger.runs.worker import execute  # noqa: E402
+from tagger.workspace.store import Workspace  # noqa: E402
 
 
 @pytest.fixture

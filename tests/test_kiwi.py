@@ -7,7 +7,7 @@ import pytest
 
 from tagger.tokenizers import entity_boundary_coverage, get_tokenizer
 from tagger.tokenizers.kiwi import CharKiwiTokenizer, KiwiTokenizer, fill_gaps
-from tagger.types import Sentence, Span, Token
+from tagger.core import Sentence, Span, Token
 
 from test_kkma import SENTENCES, check_valid
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tagger import runs, ws_models
-from tagger.classify import ClassifierModel
+from tagger.runs import control as runs
+from tagger.workspace import models as ws_models
+from tagger.models.classifier import ClassifierModel
 from tagger.lm import load_lm
-from tagger.trained import TaggerModel
-from tagger.workspace import Workspace
+from tagger.models.saving import TaggerModel
+from tagger.workspace.store import Workspace
 
 LEGACY = Path(__file__).resolve().parent / "fixtures" / "legacy"
 ROOT = LEGACY.parents[2]

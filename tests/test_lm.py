@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from tagger.cli import main
+from tagger.cli.main import main
 from tagger.lm import LMDataConfig, LMTrainConfig, NgramConfig, RNNLMConfig, WindowConfig, load_lm, save_lm, train_lm
 from tagger.lm.common import build_vocab, predictable, to_ids
 from tagger.lm.ngram import train_ngram
 from tagger.lm.rnn import RNNLM, RNNLMNet, columns, detach_state
 from tagger.lm.train import rnn_epoch
-from tagger.training import Callback
-from tagger.types import TaggerError
+from tagger.training.tagger import Callback
+from tagger.core import TaggerError
 from conftest import assert_bad_input_exits_2, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,7 +187,7 @@ def test_lm_complete_bad_temperature_and_tampered_counts(ngram_dir, tmp_path, ca
 
 
 def test_konlpy_corpora_are_the_bundled_default_text(tmp_path, capsys):
-    from tagger.konlpy_text import konlpy_sentences
+    from tagger.corpus.konlpy_text import konlpy_sentences
     sentences = konlpy_sentences()
     assert len(sentences) > 2000 and all(s == s.strip() and s for s in sentences)
     assert sentences[0].startswith("대한민국헌법")  # kolaw's constitution.txt comes first

@@ -6,11 +6,11 @@ import pickle
 import pytest
 import torch
 
-from tagger.crf import constrained_argmax
-from tagger.model import Tagger, TaggerConfig, reverse_index
-from tagger.trained import TaggerModel, resolve_device
-from tagger.training import TrainConfig, train
-from tagger.types import Sentence, Span, TaggerError
+from tagger.models.crf import constrained_argmax
+from tagger.models.tagger import Tagger, TaggerConfig, reverse_index
+from tagger.models.saving import TaggerModel, resolve_device
+from tagger.training.tagger import TrainConfig, train
+from tagger.core import Sentence, Span, TaggerError
 
 S1 = Sentence("김철수는 서울에 산다.", [Span(0, 3, "PS"), Span(5, 7, "LC")])
 S2 = Sentence("삼성전자가 2020년에 왔다", [Span(0, 4, "OG"), Span(6, 11, "DT")])
@@ -125,7 +125,7 @@ def test_trains_on_gpu_and_loads_on_cpu(tmp_path):
 
 
 def test_holdout_split_is_deterministic_and_never_empty():
-    from tagger.training import holdout_split
+    from tagger.training.tagger import holdout_split
     sents = [Sentence(f"문장 {i}") for i in range(25)]
     tr, dv = holdout_split(sents, 0.1)
     assert [s.text for s in dv] == ["문장 9", "문장 19"] and len(tr) == 23

@@ -5,12 +5,12 @@ import json
 import pytest
 
 import tagger
-from tagger.corpus import dumps_corpus, load_corpus
-from tagger.model import TaggerConfig
+from tagger.corpus.load import dumps_corpus, load_corpus
+from tagger.models.tagger import TaggerConfig
 from tagger.scoring import score, score_plain
-from tagger.trained import TaggerModel
-from tagger.training import TrainConfig, train
-from tagger.types import Sentence, Span
+from tagger.models.saving import TaggerModel
+from tagger.training.tagger import TrainConfig, train
+from tagger.core import Sentence, Span
 
 from conftest import SAMPLES, run_cli
 

@@ -1,11 +1,11 @@
 """Projection of spans onto tokens and back; scoring at the corpus's granularity."""
 import torch
 
-from tagger.data import Vocabs, build_vocabs, encode, length_batches
-from tagger.project import spans_to_token_tags, token_tags_to_spans
+from tagger.models.encoding import Vocabs, build_vocabs, encode, length_batches
+from tagger.core.units import spans_to_token_tags, token_tags_to_spans
 from tagger.scoring import char_macro_f1, error_counts, score
-from tagger.types import Sentence, Span, Token
-from tagger.vocab import Vocab
+from tagger.core import Sentence, Span, Token
+from tagger.models.vocab import Vocab
 
 # "서울시청했다": Kkma-like morphemes 서울/시청/하/었/다 with 하 and 었 sharing 했
 TEXT = "서울시청했다"

@@ -18,10 +18,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tagger import TaggerError, runs, ws_models
-from tagger.corpus import load_corpus
-from tagger.trained import TaggerModel
-from tagger.workspace import Workspace
+from tagger import TaggerError
+from tagger.runs import control as runs
+from tagger.workspace import models as ws_models
+from tagger.corpus.load import load_corpus
+from tagger.models.saving import TaggerModel
+from tagger.workspace.store import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -190,8 +192,8 @@ def test_full_disk_on_upload_is_a_clear_message_and_loses_nothing(monkeypatch):
 
 
 def test_full_disk_during_training_fails_the_run_clearly_and_keeps_the_last_checkpoint(monkeypatch):
-    from tagger import trained
-    from tagger.run_worker import execute
+    from tagger.models import saving as trained
+    from tagger.runs.worker import execute
     ws = Workspace()
     tr, _ = ws.add_sample("ner_klue.tsv")
     rid = runs.create_run(ws, dict(SLOW_TINY, train_id=tr["id"], train={"epochs": 3, "batch_size": 8}))
@@ -227,9 +229,9 @@ def test_workspace_that_cannot_be_created_is_a_clear_message(tmp_path, monkeypat
 
 def test_a_model_overwritten_by_a_save_that_dies_is_absent_never_mixed(tmp_path, monkeypatch):
     """Found by the kill test: new weights beside the old model.json. Now model.json goes first."""
-    from tagger import trained
-    from tagger.training import TrainConfig, train
-    from tagger.types import Sentence, Span
+    from tagger.models import saving as trained
+    from tagger.training.tagger import TrainConfig, train
+    from tagger.core import Sentence, Span
     s = [Sentence("김철수는 서울에 산다", [Span(0, 3, "PS")])]
     a, b = (train(s, s, train_config=TrainConfig(epochs=1, seed=k, device="cpu")) for k in (1, 2))
     a.save(tmp_path / "m")

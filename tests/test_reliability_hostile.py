@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tagger import runs, ws_models
-from tagger.render import split_sentences
-from tagger.run_worker import execute
+from tagger.runs import control as runs
+from tagger.workspace import models as ws_models
+from ui.render import split_sentences
+from tagger.runs.worker import execute
 from tagger.tokenizers import get_tokenizer
-from tagger.workspace import Workspace
+from tagger.workspace.store import Workspace
 from test_kkma import _MISSING
 
 ROOT = Path(__file__).resolve().parent.parent

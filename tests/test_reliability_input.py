@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tagger.corpus import FORMATS, dumps_corpus, load_corpus
-from tagger.types import TaggerError
-from tagger.validate import validate
+from tagger.corpus.load import FORMATS, dumps_corpus, load_corpus
+from tagger.core import TaggerError
+from tagger.corpus.validate import validate
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 DEADLINE_MS = int(os.environ.get("FUZZ_DEADLINE_MS", "2000"))  # per example, generous on a shared CPU
@@ -130,8 +130,8 @@ def test_valid_seeds_read_without_errors_in_every_encoding(fmt, encoding):
                       max_size=5),
        fmt=st.sampled_from(FORMATS))
 def test_validator_reports_bad_sentences_built_in_memory_and_never_raises(texts, spans, fmt):
-    from tagger.corpus import Corpus
-    from tagger.types import Sentence, Span
+    from tagger.corpus.load import Corpus
+    from tagger.core import Sentence, Span
     sentences = [Sentence(t, [Span(a, b, lab) for a, b, lab in spans], line=i + 1) for i, t in enumerate(texts)]
     report = validate(Corpus("<memory>", fmt, "utf-8", sentences))
     bad = sum(1 for s in sentences for sp in s.spans if not 0 <= sp.start < sp.end <= len(s.text))
@@ -141,8 +141,8 @@ def test_validator_reports_bad_sentences_built_in_memory_and_never_raises(texts,
 @settings(FUZZ, max_examples=max(10, EXAMPLES // 3))
 @given(data=st.one_of(mutated(), st.binary(max_size=300)))
 def test_fuzzed_uploads_are_stored_with_a_report_naming_lines_or_refused_clearly(data):
-    from tagger import ws_data
-    from tagger.workspace import Workspace
+    from tagger.workspace import datasets as ws_data
+    from tagger.workspace.store import Workspace
     ws = Workspace(_DIR / "ws")
     try:
         d, _ = ws.add_dataset("fuzz.tsv", data)

@@ -20,13 +20,15 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 from streamlit.testing.v1 import AppTest
 
-from tagger import TaggerError, runs, ws_models
-from tagger.render import highlight_html
-from tagger.run_worker import execute
-from tagger.safety import DEFAULT_MAX_UPLOAD_MB, clean_name
-from tagger.trained import CHECKPOINT
-from tagger.types import Span
-from tagger.workspace import Workspace
+from tagger import TaggerError
+from tagger.runs import control as runs
+from tagger.workspace import models as ws_models
+from ui.render import highlight_html
+from tagger.runs.worker import execute
+from tagger.workspace.ids import DEFAULT_MAX_UPLOAD_MB, clean_name
+from tagger.models.saving import CHECKPOINT
+from tagger.core import Span
+from tagger.workspace.store import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

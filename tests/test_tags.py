@@ -2,8 +2,8 @@ import random
 
 import pytest
 
-from tagger.tags import is_tag, parse_tag, spans_to_tags, tag_info, tags_to_spans
-from tagger.types import Span
+from tagger.corpus.tags import is_tag, parse_tag, spans_to_tags, tag_info, tags_to_spans
+from tagger.core import Span
 
 
 def chars(n):

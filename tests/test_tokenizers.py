@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from tagger.tokenizers import TOKENIZERS, entity_boundary_coverage, fallback_tokens, get_tokenizer
-from tagger.tokenizers.cache import TokenCache, text_key, workspace_dir
+from tagger.settings import workspace_dir
+from tagger.tokenizers.cache import TokenCache, text_key
 from tagger.tokenizers.kkma import CHUNK, KkmaTokenizer, char_features, plan
 from tagger.tokenizers.kkma_worker import WorkerPool
-from tagger.types import Sentence, Span, TaggerError, Token
+from tagger.core import Sentence, Span, TaggerError, Token
 
 ROOT = Path(__file__).resolve().parent.parent
 

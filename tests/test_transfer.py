@@ -4,13 +4,13 @@ refusals where they do not."""
 import pytest
 import torch
 
-from tagger.data import build_vocabs
+from tagger.models.encoding import build_vocabs
 from tagger.lm import LMDataConfig, LMTrainConfig, NgramConfig, RNNLMConfig, save_lm, train_lm
-from tagger.model import Tagger, TaggerConfig
+from tagger.models.tagger import Tagger, TaggerConfig
 from tagger.tokenizers import get_tokenizer
-from tagger.training import TrainConfig, train
-from tagger.transfer import init_from_lm
-from tagger.types import Sentence, Span, TaggerError
+from tagger.training.tagger import TrainConfig, train
+from tagger.lm.transfer import init_from_lm
+from tagger.core import Sentence, Span, TaggerError
 
 LINES = ["김철수는 서울에 산다.", "삼성전자가 2020년에 왔다", "서울 시청에서 김철수를 만났다."]
 S1 = Sentence(LINES[0], [Span(0, 3, "PS"), Span(5, 7, "LC")])

@@ -3,9 +3,9 @@ import json
 import pytest
 
 from conftest import SAMPLES
-from tagger.corpus import load_corpus, new_corpus
-from tagger.types import Sentence, Span
-from tagger.validate import validate
+from tagger.corpus.load import load_corpus, new_corpus
+from tagger.core import Sentence, Span
+from tagger.corpus.validate import validate
 
 
 def report(tmp_path, content, fmt=None, name="c.tsv"):

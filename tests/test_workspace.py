@@ -10,14 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from tagger import TaggerError, runs, ws_data, ws_models
-from tagger.annotate import export_corrected, preannotate
-from tagger.corpus import load_corpus
-from tagger.render import highlight_html, share_query, split_sentences
-from tagger.review import add_span, confusion, evaluation, filter_rows, remove_span, review_rows, set_label
-from tagger.run_worker import execute
-from tagger.types import Sentence, Span
-from tagger.workspace import Workspace, check_id, clean_name
+from tagger import TaggerError
+from tagger.runs import control as runs
+from tagger.workspace import datasets as ws_data, models as ws_models
+from tagger.workspace.annotate import export_corrected, preannotate
+from tagger.corpus.load import load_corpus
+from ui.render import highlight_html, share_query, split_sentences
+from tagger.workspace.review import add_span, confusion, evaluation, filter_rows, remove_span, review_rows, set_label
+from tagger.runs.worker import execute
+from tagger.core import Sentence, Span
+from tagger.workspace.store import Workspace, check_id, clean_name
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "samples"
@@ -232,6 +234,6 @@ def test_layering():
     """tagger never imports streamlit; pages never import konlpy."""
     for path in (ROOT / "tagger").rglob("*.py"):
         assert "import streamlit" not in path.read_text(encoding="utf-8"), path
-    for path in [ROOT / "app.py", ROOT / "app_ui.py", *(ROOT / "pages").glob("*.py")]:
+    for path in [ROOT / "app.py", *(ROOT / "ui").glob("*.py"), *(ROOT / "pages").glob("*.py")]:
         text = path.read_text(encoding="utf-8")
         assert "konlpy" not in text and "jpype" not in text, path

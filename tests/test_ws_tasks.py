@@ -8,13 +8,14 @@ import zipfile
 
 import pytest
 
-from tagger import runs, ws_classify, ws_lm, ws_models
-from tagger.classify import ClassifierConfig, train_classifier
+from tagger.runs import control as runs
+from tagger.workspace import classify as ws_classify, lm as ws_lm, models as ws_models
+from tagger.models.classifier import ClassifierConfig, train_classifier
 from tagger.lm import LMTrainConfig, NgramConfig, RNNLMConfig, WindowConfig, train_lm
-from tagger.run_tasks import task_of
-from tagger.training import TrainConfig
-from tagger.types import TaggerError
-from tagger.workspace import Workspace
+from tagger.runs.tasks import task_of
+from tagger.training.tagger import TrainConfig
+from tagger.core import TaggerError
+from tagger.workspace.store import Workspace
 
 
 @pytest.fixture
@@ -125,7 +126,7 @@ def test_run_configs_of_the_new_tasks_are_checked(ws):
 
 
 def test_an_ngram_run_finishes_in_the_run_process_code(ws):
-    from tagger.run_worker import execute
+    from tagger.runs.worker import execute
     rid = runs.create_run(ws, {"task": "lm", "train_id": _did(ws, "lm.txt"), "dev_id": _did(ws, "lm_dev.txt"),
                                "lm_kind": "ngram", "tokenizer": "char", "lm": {"order": 2}})
     assert runs.run(ws, rid)["progress"]["epochs"] == 0 and runs.run(ws, rid)["name"].startswith("LM ngram")
@@ -142,7 +143,7 @@ def _lm_run(ws, epochs):
 
 
 def test_an_interrupted_rnn_lm_run_resumes_from_its_checkpoint_to_the_uninterrupted_result(ws):
-    from tagger.run_worker import execute
+    from tagger.runs.worker import execute
     whole = _lm_run(ws, 3)
     assert execute(ws, whole) == 0
     rid = _lm_run(ws, 1)  # stands for a 3-epoch run whose process died after epoch 1's checkpoint
@@ -160,7 +161,7 @@ def test_an_interrupted_rnn_lm_run_resumes_from_its_checkpoint_to_the_uninterrup
 
 
 def test_a_resumed_classifier_run_starts_again_and_says_so(ws):
-    from tagger.run_worker import execute
+    from tagger.runs.worker import execute
     rid = runs.create_run(ws, {"task": "classifier", "train_id": _did(ws, "classify.tsv"), "tokenizer": "char",
                                "model": {"hidden_size": 8, "embedding_dim": 8, "num_layers": 1},
                                "train": {"epochs": 2, "patience": 5}, "threads": 1})

@@ -8,12 +8,12 @@ compared by perplexity per token and bits per character with one OOV policy.
     lm.evaluate(held_out_lines)["perplexity"]
     lm.complete("철수와 영희는 식탁에 앉아 사과를", top_k=5)
 """
-from .common import LMDataConfig
-from .io import load_lm, read_lm_json, save_lm
-from .ngram import NgramConfig
-from .rnn import RNNLMConfig
-from .train import CONFIGS, KINDS, LMTrainConfig, train_lm
-from .window import WindowConfig
+from tagger.lm.common import LMDataConfig
+from tagger.lm.io import load_lm, read_lm_json, save_lm
+from tagger.lm.ngram import NgramConfig
+from tagger.lm.rnn import RNNLMConfig
+from tagger.lm.train import CONFIGS, KINDS, LMTrainConfig, train_lm
+from tagger.lm.window import WindowConfig
 
 __all__ = ["CONFIGS", "KINDS", "LMDataConfig", "LMTrainConfig", "NgramConfig", "RNNLMConfig",
            "WindowConfig", "load_lm", "read_lm_json", "save_lm", "train_lm"]

@@ -23,9 +23,9 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from ..data import token_key
-from ..types import TaggerError
-from ..vocab import PAD, UNK, Vocab
+from tagger.models.encoding import token_key
+from tagger.core import TaggerError
+from tagger.models.vocab import PAD, UNK, Vocab
 
 BOS, EOS = "<s>", "</s>"
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
@@ -54,7 +54,7 @@ def predictable(vocab_size: int) -> np.ndarray:
 def tokenize_lines(texts: Sequence[str], tokenizer: str,
                    progress: Optional[Callable[[int, int], None]] = None) -> list[list[str]]:
     """LM units per line: an analyzer's normalised form, else the surface."""
-    from ..tokenizers import get_tokenizer
+    from tagger.tokenizers import get_tokenizer
     tok = get_tokenizer(tokenizer)
     res = tok.tokenize_many(list(texts), cache=True, workers=min(2, os.cpu_count() or 1), progress=progress)
     return [[token_key(t) for t in toks] for toks in res.tokens]

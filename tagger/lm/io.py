@@ -8,13 +8,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..trained import (MODEL_JSON, WEIGHTS, _sha256, atomic_torch_save, atomic_write_text, config_from_json,
-                       read_description, resolve_device, safe_torch_load)
-from ..types import TaggerError
-from ..vocab import Vocab
-from .ngram import NgramConfig, NgramLM
-from .rnn import RNNLM, RNNLMConfig, RNNLMNet
-from .window import WindowConfig, WindowLM, WindowNet
+from tagger.models.saving import MODEL_JSON, WEIGHTS, _sha256, atomic_torch_save, atomic_write_text, config_from_json, read_description, resolve_device, safe_torch_load
+from tagger.core import TaggerError
+from tagger.models.vocab import Vocab
+from tagger.lm.ngram import NgramConfig, NgramLM
+from tagger.lm.rnn import RNNLM, RNNLMConfig, RNNLMNet
+from tagger.lm.window import WindowConfig, WindowLM, WindowNet
 
 FORMAT_VERSION = 1
 COUNTS = "counts.json"

@@ -21,8 +21,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..types import TaggerError
-from .common import LanguageModel, padded_ngrams, predictable
+from tagger.core import TaggerError
+from tagger.lm.common import LanguageModel, padded_ngrams, predictable
 
 SMOOTHINGS = ("kn", "addk")
 

@@ -20,9 +20,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..model import CELLS
-from ..types import TaggerError
-from .common import EOS_ID, LanguageModel, predictable, stream_ids
+from tagger.models.tagger import CELLS
+from tagger.core import TaggerError
+from tagger.lm.common import EOS_ID, LanguageModel, predictable, stream_ids
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,14 @@ from typing import Optional, Sequence
 import torch
 from torch import nn
 
-from ..epochs import EpochLoop
-from ..trained import resolve_device
-from ..training import Callback
-from ..types import TaggerError
-from .common import LMDataConfig, safe_exp, build_vocab, n_predicted, stream_ids, to_ids, tokenize_lines
-from .ngram import NgramConfig, train_ngram
-from .rnn import RNNLM, RNNLMConfig, RNNLMNet, chunks, columns, detach_state
-from .window import WindowConfig, WindowLM, WindowNet, window_tensors
+from tagger.training.loop import EpochLoop
+from tagger.models.saving import resolve_device
+from tagger.training.tagger import Callback
+from tagger.core import TaggerError
+from tagger.lm.common import LMDataConfig, safe_exp, build_vocab, n_predicted, stream_ids, to_ids, tokenize_lines
+from tagger.lm.ngram import NgramConfig, train_ngram
+from tagger.lm.rnn import RNNLM, RNNLMConfig, RNNLMNet, chunks, columns, detach_state
+from tagger.lm.window import WindowConfig, WindowLM, WindowNet, window_tensors
 
 KINDS = ("ngram", "window", "rnn")
 CONFIGS = {"ngram": NgramConfig, "window": WindowConfig, "rnn": RNNLMConfig}
@@ -51,7 +51,7 @@ def train_lm(texts: Sequence[str], dev_texts: Optional[Sequence[str]] = None, *,
     """Train an LM of ``kind`` on lines of text; ``config`` is that kind's config.
     Window and RNN LMs hand a checkpoint to ``on_checkpoint`` after every epoch;
     ``resume`` (such a checkpoint, same texts and settings) continues from it."""
-    from ..tokenizers import get_tokenizer
+    from tagger.tokenizers import get_tokenizer
     if kind not in KINDS:
         raise TaggerError(f"unknown LM kind {kind!r} (choose from {', '.join(KINDS)})")
     cbs, cfg = list(callbacks), config or CONFIGS[kind]()

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..types import TaggerError
-from .common import BOS_ID, LanguageModel, padded_ngrams, predictable
+from tagger.core import TaggerError
+from tagger.lm.common import BOS_ID, LanguageModel, padded_ngrams, predictable
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ worker subprocesses started on first use, Kiwi is loaded on first use.
 """
 from __future__ import annotations
 
-from ..types import TaggerError
-from .base import TokenizeResult, Tokenizer, entity_boundary_coverage, fallback_tokens
-from .kiwi import CharKiwiTokenizer, KiwiTokenizer
-from .kkma import CharKkmaTokenizer, KkmaTokenizer
-from .simple import CharTokenizer, EojeolTokenizer
+from tagger.core import TaggerError
+from tagger.tokenizers.base import TokenizeResult, Tokenizer, entity_boundary_coverage, fallback_tokens
+from tagger.tokenizers.kiwi import CharKiwiTokenizer, KiwiTokenizer
+from tagger.tokenizers.kkma import CharKkmaTokenizer, KkmaTokenizer
+from tagger.tokenizers.simple import CharTokenizer, EojeolTokenizer
 
 TOKENIZERS = ("char", "eojeol", "kkma", "char+kkma", "kiwi", "char+kiwi")
 _INSTANCES: dict[str, Tokenizer] = {}

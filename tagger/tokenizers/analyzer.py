@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..types import Token
-from .base import Tokenizer, TokenizeResult
-from .cache import decode_tokens, text_key
+from tagger.core import Token
+from tagger.tokenizers.base import Tokenizer, TokenizeResult
+from tagger.tokenizers.cache import decode_tokens, text_key
 
 
 def slots_of(texts) -> tuple[dict, list, dict]:

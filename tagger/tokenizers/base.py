@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
-from ..types import Token
+from tagger.core import Token
 
 Progress = Optional[Callable[[int, int], None]]
 

@@ -16,17 +16,10 @@ import sqlite3
 from pathlib import Path
 from typing import Iterable, Optional
 
-from ..types import TaggerError, Token
+from tagger.settings import tokenizer_cache_path
+from tagger.core import TaggerError, Token
 
 _BATCH = 500
-
-
-def workspace_dir() -> Path:
-    """``$TAGGER_WORKSPACE`` if set, else ``<repo root>/data/workspace``."""
-    env = os.environ.get("TAGGER_WORKSPACE")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parent.parent.parent / "data" / "workspace"
 
 
 def text_key(text: str) -> str:
@@ -51,7 +44,7 @@ class TokenCache:
     """One SQLite file; open per use (cheap) and close when done."""
 
     def __init__(self, path: Optional[Path] = None):
-        self.path = Path(path) if path else workspace_dir() / "cache" / "tokens.sqlite"
+        self.path = Path(path) if path else tokenizer_cache_path()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(str(self.path), timeout=60)

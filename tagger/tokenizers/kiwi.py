@@ -18,10 +18,10 @@ import time
 from importlib import metadata
 from typing import Optional, Sequence
 
-from ..types import TaggerError, Token
-from .base import Progress, Tokenizer, TokenizeResult, fallback_tokens
-from .cache import TokenCache, encode_tokens, text_key
-from .analyzer import CharFeatureTokenizer, from_cache, place, slots_of
+from tagger.core import TaggerError, Token
+from tagger.tokenizers.base import Progress, Tokenizer, TokenizeResult, fallback_tokens
+from tagger.tokenizers.cache import TokenCache, encode_tokens, text_key
+from tagger.tokenizers.analyzer import CharFeatureTokenizer, from_cache, place, slots_of
 
 _BATCH = 256
 

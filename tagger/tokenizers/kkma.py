@@ -27,11 +27,11 @@ import weakref
 from importlib import metadata
 from typing import Optional, Sequence
 
-from ..types import Token
-from .base import Progress, Tokenizer, TokenizeResult, fallback_tokens
-from .analyzer import CharFeatureTokenizer, char_features, from_cache, place, slots_of  # noqa: F401 (char_features re-exported)
-from .cache import TokenCache, encode_tokens, text_key
-from .kkma_worker import WorkerPool
+from tagger.core import Token
+from tagger.tokenizers.base import Progress, Tokenizer, TokenizeResult, fallback_tokens
+from tagger.tokenizers.analyzer import CharFeatureTokenizer, char_features, from_cache, place, slots_of
+from tagger.tokenizers.cache import TokenCache, encode_tokens, text_key
+from tagger.tokenizers.kkma_worker import WorkerPool
 
 MAX_RUN = 6
 CHUNK = 300
@@ -96,7 +96,7 @@ class KkmaTokenizer(Tokenizer):
     @property
     def version(self) -> str:
         if self._version is None:
-            from .align import ALIGN_VERSION
+            from tagger.tokenizers.align import ALIGN_VERSION
             try:
                 konlpy = metadata.version("konlpy")
             except metadata.PackageNotFoundError:

@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
-from ..types import TaggerError
+from tagger.settings import child_env
+from tagger.core import TaggerError
 
 START_TIMEOUT = 180.0   # seconds for a JVM to start and load Kkma's dictionaries
 _PLACEHOLDER = "\ue000"  # stands in for characters Kkma's bridge cannot return
@@ -42,7 +43,7 @@ def _bmp_safe(text: str) -> str:
 
 
 def analyse(kkma, text: str) -> list:
-    from .align import align_analysis
+    from tagger.tokenizers.align import align_analysis
     safe = _bmp_safe(text)
     out = []
     for form, pos, s, e in align_analysis(safe, kkma.pos(safe)):
@@ -93,9 +94,7 @@ def main() -> int:
 # ---------------------------------------------------------------- parent side
 class _Worker:
     def __init__(self, command: list[str]):
-        root = str(Path(__file__).resolve().parent.parent.parent)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        env = child_env()
         # one GC thread per worker JVM: N workers share the cores without
         # their collectors competing (measured: less CPU per sentence at N=2)
         env["JAVA_TOOL_OPTIONS"] = (env.get("JAVA_TOOL_OPTIONS", "") + " -XX:+UseSerialGC").strip()

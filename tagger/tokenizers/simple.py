@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ..types import Token
-from .base import Tokenizer
+from tagger.core import Token
+from tagger.tokenizers.base import Tokenizer
 
 _WORD = re.compile(r"\S+")
 

@@ -1,0 +1,154 @@
+"""The language-model sub-commands: ``lm-train``, ``lm-eval``, ``lm-complete``
+(parsing lives in ``cli.py``). Same contract as the tagger's commands:
+results on stdout, progress and problems on stderr, ``--json`` leaves only
+JSON on stdout, bad input exits 2 with one line."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tagger.cli.main import err, print_json
+from tagger.cli.tagging import ProgressPrinter, _load, prepare_out
+from tagger.models.saving import MODEL_JSON, WEIGHTS
+from tagger.core import TaggerError
+
+LM_TOKENIZER = "kkma"
+# CLI option (argparse dest) -> the config field it sets, per LM kind
+_KIND_OPTIONS = {
+    "ngram": {"order": "order", "smoothing": "smoothing", "k": "k"},
+    "window": {"order": "order", "hidden": "hidden_size", "embedding_dim": "embedding_dim", "dropout": "dropout"},
+    "rnn": {"cell": "cell", "layers": "num_layers", "hidden": "hidden_size", "embedding_dim": "embedding_dim",
+            "dropout": "dropout", "tie": "tie"},
+}
+_TRAIN_OPTIONS = ("epochs", "batch_size", "bptt", "lr", "seed", "device")
+
+
+def _texts(path, fmt=None) -> list[str]:
+    """The lines of a ``text`` file, or the sentence text of a labelled
+    corpus; ``konlpy``: KoNLPy's bundled corpora, split into sentences."""
+    from tagger.corpus.konlpy_text import NAME, konlpy_sentences
+    if str(path) == NAME and not Path(path).exists():
+        return konlpy_sentences()
+    corpus = _load(path, fmt)
+    texts = [s.text for s in corpus.sentences if s.text.strip()]
+    if not texts:
+        raise TaggerError(f"{path}: no text (every line is blank)")
+    return texts
+
+
+def _configs(args):
+    from tagger.lm import CONFIGS, LMDataConfig, LMTrainConfig
+    opts = _KIND_OPTIONS[args.kind]
+    every = {o for kind in _KIND_OPTIONS.values() for o in kind}
+    stray = sorted(o for o in every - set(opts) if getattr(args, o) not in (None, False))
+    if stray:
+        names = ", ".join("--" + o.replace("_", "-") for o in stray)
+        raise TaggerError(f"{names}: not an option of --kind {args.kind}")
+    values = {field: getattr(args, o) for o, field in opts.items() if getattr(args, o) not in (None, False)}
+    if args.kind == "rnn" and values.get("tie"):
+        hidden = values.get("hidden_size", CONFIGS["rnn"]().hidden_size)
+        if values.setdefault("embedding_dim", hidden) != hidden:
+            raise TaggerError("--tie needs --embedding-dim equal to --hidden (or leave --embedding-dim out)")
+    try:
+        cfg = CONFIGS[args.kind](**values)
+        tc = LMTrainConfig(**{k: getattr(args, k) for k in _TRAIN_OPTIONS if getattr(args, k) is not None})
+        dc = LMDataConfig(**({"min_freq": args.min_freq} if args.min_freq is not None else {}))
+    except TypeError as e:  # a field this kind lacks: a programming error, said in one line
+        raise TaggerError(str(e))
+    _check_numbers(args, tc, dc)
+    return cfg, tc, dc
+
+
+def _check_numbers(args, tc, dc) -> None:
+    bad = [(n, v) for n, v in (("--epochs", tc.epochs), ("--batch-size", tc.batch_size), ("--bptt", tc.bptt),
+                               ("--min-freq", dc.min_freq), ("--layers", args.layers), ("--hidden", args.hidden),
+                               ("--embedding-dim", args.embedding_dim))
+           if v is not None and v < 1]
+    if args.dropout is not None and not 0 <= args.dropout < 1:
+        bad.append(("--dropout", args.dropout))
+    if args.lr is not None and args.lr <= 0:
+        bad.append(("--lr", args.lr))
+    if args.order is not None and args.kind == "window" and args.order < 2:
+        bad.append(("--order", args.order))
+    if bad:
+        raise TaggerError("; ".join(f"{n} {v}: out of range" for n, v in bad))
+
+
+def cmd_lm_train(args) -> int:
+    from tagger.lm import save_lm, train_lm
+    from tagger.lm.ngram import check_config
+    cfg, tc, dc = _configs(args)
+    if args.kind == "ngram":
+        check_config(cfg)
+    texts = [t for path in args.text for t in _texts(path, args.format)]  # --text is repeatable
+    dev = _texts(args.dev, args.format) if args.dev else None
+    out = Path(args.out)
+    from tagger.lm.io import COUNTS
+    prepare_out(out, args.overwrite, files=(MODEL_JSON, WEIGHTS, COUNTS))
+    lm = train_lm(texts, dev, kind=args.kind, tokenizer=args.tokenizer or LM_TOKENIZER, config=cfg,
+                  train_config=tc, data_config=dc, callbacks=[_LMProgress(tc.epochs)])
+    lm.meta["train_data"] = " + ".join(map(str, args.text))
+    save_lm(lm, out)
+    d = lm.meta.get("dev")
+    if d:
+        err(f"held-out perplexity {d['perplexity']:.2f}, {d['bits_per_char']:.3f} bits/char, "
+            f"OOV rate {d['oov_rate']:.2%}")
+    print(out)
+    return 0
+
+
+class _LMProgress(ProgressPrinter):
+    def on_epoch(self, r):
+        err(f"epoch {r['epoch']}/{self.epochs}  loss {r['loss']:.4f}  dev perplexity {r['dev_perplexity']:.2f}  "
+            f"{r['tokens_per_s']:,.0f} tok/s  {r['train_seconds']:.1f}s{'  *best' if r['best'] else ''}")
+
+
+def cmd_lm_eval(args) -> int:
+    from tagger.lm import load_lm
+    lm = load_lm(args.model)
+    texts = _texts(args.text, args.format)
+    r = lm.evaluate(texts)
+    if args.json:
+        print_json(r)
+        return 0
+    print(f"{args.text}: {r['sentences']} lines, {r['tokens']} predicted tokens ({lm.kind}, {lm.tokenizer})")
+    print(f"perplexity {r['perplexity']:.2f}   bits/char {r['bits_per_char']:.4f}   "
+          f"OOV rate {r['oov_rate']:.2%} ({r['oov_tokens']} tokens as <unk>)")
+    for order, share in (r.get("unseen_ngrams") or {}).items():
+        print(f"  unseen {order}-grams {share:.2%}")
+    return 0
+
+
+def cmd_lm_complete(args) -> int:
+    from tagger.lm import load_lm
+    lm = load_lm(args.model)
+    prefix = " ".join(args.prefix)
+    r = lm.complete(prefix, top_k=args.top_k, samples=args.sample, temperature=args.temperature,
+                    max_tokens=args.max_tokens, seed=args.seed)
+    if args.json:
+        print_json(r)
+        return 0
+    for s in r["suggestions"]:
+        print(f"{s['prob']:.4f}\t{s['token']}")
+    for s in r["samples"]:
+        print(f"{prefix}{'' if lm.tokenizer.startswith('char') else ' '}{s}")
+    return 0
+
+
+def cmd_silver_pos(args) -> int:
+    """Kkma's analysis of the text as a char-level POS corpus (see ``tagger.silver``)."""
+    from tagger.cli.tagging import _tokenize_progress
+    from tagger.corpus.load import new_corpus, write_corpus
+    from tagger.training.silver import silver_pos
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        raise TaggerError(f"{out}: exists; pass --overwrite to replace it")
+    sentences, stats = silver_pos(_texts(args.text, args.format), progress=_tokenize_progress("kkma"))
+    write_corpus(new_corpus(sentences, "klue"), out)
+    err(f"{stats['sentences']} sentences labelled ({stats['fallbacks']} Kkma could not analyse left out, "
+        f"{stats['cache_hits']} from the cache)")
+    print(out)
+    return 0
+
+
+HANDLERS = {"lm-train": cmd_lm_train, "lm-eval": cmd_lm_eval, "lm-complete": cmd_lm_complete,
+            "silver-pos": cmd_silver_pos}

@@ -1,0 +1,63 @@
+"""Projection between character spans and token tags, both ways.
+
+Gold spans become BIO tags on tokens (a token takes the entity it overlaps);
+predicted token tags become character spans again (an entity runs from its
+first token's start to its last token's end), so every tokenizer is scored on
+the corpus's own units.
+"""
+from __future__ import annotations
+
+from bisect import bisect_left
+from typing import Optional, Sequence
+
+from tagger.core import Span, Token
+
+
+def spans_to_token_tags(tokens: Sequence[Token], spans: Sequence[Span]) -> list[str]:
+    tags = ["O"] * len(tokens)
+    starts = [t.start for t in tokens]
+    for span in spans:
+        # tokens overlapping [span.start, span.end): token.end > start and token.start < end
+        i = max(bisect_left(starts, span.start) - 1, 0)
+        first = True
+        while i < len(tokens) and tokens[i].start < span.end:
+            tok = tokens[i]
+            if tok.end > span.start and tags[i] == "O":
+                tags[i] = ("B-" if first else "I-") + span.label
+                first = False
+            i += 1
+    return tags
+
+
+def token_tags_to_spans(tokens: Sequence[Token], tags: Sequence[str],
+                        scores: Optional[Sequence[float]] = None) -> list[tuple[Span, float]]:
+    """BIO tags over tokens -> (Span, score) pairs; an ``I-X`` with no ``X`` open
+    starts an entity (conlleval's repair). The score is the mean confidence of
+    the entity's tokens (1.0 when no scores are given)."""
+    out: list[tuple[Span, float]] = []
+    open_ = None  # [label, first index, last index]
+
+    def close():
+        if open_ is None:
+            return
+        label, i, j = open_
+        start, end = tokens[i].start, tokens[j].end
+        if out and start < out[-1][0].end:          # overlapping tokens (했 = 하+었)
+            start = out[-1][0].end
+        if start < end:
+            conf = sum(scores[i:j + 1]) / (j - i + 1) if scores is not None else 1.0
+            out.append((Span(start, end, label), float(conf)))
+
+    for k, tag in enumerate(tags):
+        prefix, label = (tag[:1], tag[2:]) if tag != "O" else ("O", None)
+        if prefix == "I" and open_ is not None and open_[0] == label:
+            open_[2] = k
+            continue
+        close()
+        open_ = [label, k, k] if prefix in ("B", "I") else None
+    close()
+    return out
+
+
+def char_units(text: str) -> list[tuple[int, int]]:
+    return [(i, i + 1) for i in range(len(text))]

@@ -1,0 +1,4 @@
+"""Corpora: reading every supported format (``formats``, detected by
+``load``), writing them back byte for byte (``write``), tag schemes
+(``tags``), validation with ``PATH:LINE`` problems (``validate``) and the
+KoNLPy sample text (``konlpy_text``). Imports only ``core`` and ``settings``."""

@@ -1,2 +1,0 @@
-"""Measured-best defaults (see README, "Tokenizers and heads" table)."""
-DEFAULT_TOKENIZER = "char"

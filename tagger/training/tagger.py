@@ -1,0 +1,210 @@
+"""Training: tokenize (cached) -> project gold spans -> encode once -> epochs
+of length-bucketed batches, early stopping on dev entity F1 at the corpus's
+own granularity, the best state kept. Reports through callbacks and returns
+the history; prints nothing."""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Optional, Sequence
+
+import torch
+
+from tagger import scoring as ev
+from tagger.models.encoding import DataConfig, Vocabs, build_vocabs, encode, length_batches, oov_rate
+from tagger.training.loop import EpochLoop
+from tagger.models.tagger import Tagger, TaggerConfig
+from tagger.core.units import spans_to_token_tags
+from tagger.models.saving import TaggerModel, decode_encoded, resolve_device
+from tagger.core import Sentence, TaggerError
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 50
+    batch_size: int = 32
+    lr: float = 2e-3
+    clip: float = 5.0
+    patience: int = 8             # epochs without a better dev F1 before stopping
+    seed: int = 1
+    device: str = "auto"          # auto | cpu | cuda
+    dev_fraction: float = 0.1     # held out of train when no dev set is given
+    eval_batch_size: int = 256
+    init_lm: str = ""             # an RNN LM directory to start from (same token unit), see transfer.py
+
+
+class Callback:
+    """Hooks ``train`` calls; override what you need. All default to no-ops."""
+    def on_message(self, text: str) -> None: ...
+    def on_tokenize(self, done: int, total: int) -> None: ...
+    def on_batch(self, epoch: int, step: int, steps: int) -> None: ...
+    def on_epoch(self, record: dict) -> None: ...
+    def on_checkpoint(self, state: dict) -> None: ...
+
+
+def holdout_split(sentences: Sequence[Sentence], fraction: float):
+    """A deterministic dev split: every k-th sentence (k = round(1/fraction));
+    a corpus too small for that gives its last sentence."""
+    k = max(2, min(round(1 / fraction), len(sentences)))
+    train = [s for i, s in enumerate(sentences) if i % k != k - 1]
+    dev = [s for i, s in enumerate(sentences) if i % k == k - 1]
+    return train, dev
+
+
+def _tokenize(tokenizer, sentences, cbs, what: str):
+    workers = min(2, os.cpu_count() or 1)  # Kkma: one JVM per worker process
+    res = tokenizer.tokenize_many([s.text for s in sentences], cache=True, workers=workers,
+                                  progress=lambda d, t: [c.on_tokenize(d, t) for c in cbs])
+    for idx, reason in res.fallbacks:
+        _say(cbs, f"{what} sentence {idx + 1}: {tokenizer.name} fallback: {reason}")
+    return res
+
+
+def _say(cbs, text):
+    for c in cbs:
+        c.on_message(text)
+
+
+def prepare(train_s, dev_s, tokenizer, vocabs: Optional[Vocabs], types, cbs, data_cfg, bigrams):
+    """Tokenize both splits, report coverage, build vocabs from train only, encode."""
+    from tagger.tokenizers import entity_boundary_coverage
+    t0 = time.perf_counter()
+    tr, dv = _tokenize(tokenizer, train_s, cbs, "train"), _tokenize(tokenizer, dev_s, cbs, "dev")
+    tokenizer.close()  # the analyzer's worker processes are not needed while training
+    stats = {"tokenize_seconds": time.perf_counter() - t0,
+             "cache_hits": tr.cache_hits + dv.cache_hits, "analyzed": tr.analyzed + dv.analyzed,
+             "fallbacks": len(tr.fallbacks) + len(dv.fallbacks)}
+    cov = entity_boundary_coverage(train_s, tr.tokens)
+    stats["coverage"] = cov["coverage"]
+    if vocabs is None:
+        vocabs = build_vocabs(tr.tokens, types, tokenizer.name, data_cfg, bigrams=bigrams)
+    stats["dev_oov_rate"] = oov_rate(vocabs, dv.tokens)
+    _say(cbs, f"tokenized with {tokenizer.name} in {stats['tokenize_seconds']:.1f}s "
+              f"({stats['cache_hits']} cached); entity boundary coverage {cov['coverage']:.2%}; "
+              f"vocabulary {len(vocabs.words)}; dev OOV rate {stats['dev_oov_rate']:.2%}")
+    enc_tr = encode(tr.tokens, vocabs, [spans_to_token_tags(t, s.spans) for t, s in zip(tr.tokens, train_s)])
+    enc_dv = encode(dv.tokens, vocabs)
+    enc_dv.extra["tokens"] = dv.tokens
+    return vocabs, enc_tr, enc_dv, stats
+
+
+def train(train_sentences: Sequence[Sentence], dev_sentences: Optional[Sequence[Sentence]] = None, *,
+          tokenizer: str = "char", model_config: TaggerConfig = TaggerConfig(),
+          train_config: TrainConfig = TrainConfig(), data_config: DataConfig = DataConfig(),
+          granularity: str = "char", scheme: str = "bio", callbacks: Sequence[Callback] = (),
+          resume: Optional[dict] = None) -> TaggerModel:
+    """Train a tagger; returns the model at its best dev epoch. ``resume`` is a
+    checkpoint dict (see ``TaggerModel.load_checkpoint``) to continue from."""
+    from tagger.tokenizers import get_tokenizer
+    cbs, cfg = list(callbacks), train_config
+    if dev_sentences is None:
+        train_sentences, dev_sentences = holdout_split(train_sentences, cfg.dev_fraction)
+        _say(cbs, f"no dev set: holding out {len(dev_sentences)} of the training sentences as dev")
+    if not train_sentences or not dev_sentences:
+        raise TaggerError("training needs at least one training and one dev sentence")
+    device = resolve_device(cfg.device)
+    _say(cbs, f"device: {device}" + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""))
+    torch.manual_seed(cfg.seed)
+    tok = get_tokenizer(tokenizer)
+    types = sorted({sp.label for s in train_sentences for sp in s.spans})
+    vocabs, enc_tr, enc_dv, stats = prepare(
+        train_sentences, dev_sentences, tok, resume["vocabs"] if resume else None, types, cbs,
+        data_config, bigrams=model_config.bigram_dim > 0)
+    module = Tagger(model_config, vocabs.sizes(), vocabs.tags)
+    meta = {"tagger_config": asdict(model_config), "train_config": asdict(cfg),
+            "data_config": asdict(data_config), "granularity": granularity, "scheme": scheme, "tokenize": stats}
+    if cfg.init_lm and not resume:
+        meta["transfer"] = _transfer(module, vocabs, tok.name, cfg.init_lm, cbs)
+    model = TaggerModel(module.to(device), vocabs, tok.name, tok.version, meta)
+    loop = _Loop(model, enc_tr.to(device), enc_dv.to(device), dev_sentences, cfg, cbs, device)
+    if resume:
+        loop.restore(resume)
+    loop.run()
+    return model
+
+
+def _transfer(module, vocabs, tokenizer, path, cbs) -> dict:
+    from tagger.lm.transfer import init_from_lm
+    report = init_from_lm(module, vocabs, tokenizer, path)
+    _say(cbs, f"started from the LM {path}: {report['embeddings_copied']} of {report['vocabulary']} token "
+              "embeddings; first forward layer " + ("copied" if report["first_layer"]
+                                                     else f"not copied: {report['first_layer_skipped']}"))
+    return report
+
+
+class _Loop(EpochLoop):
+    """The tagger's epochs: a length-bucketed pass, then dev scores at the
+    corpus's granularity (entity F1, or token accuracy for plain labels)."""
+    BEST_KEY = "best_f1"
+
+    def __init__(self, model: TaggerModel, enc_tr, enc_dv, dev_sentences, cfg: TrainConfig, cbs, device):
+        super().__init__(model.module, cfg, cbs)
+        self.model, self.enc_tr, self.enc_dv, self.dev, self.device = model, enc_tr, enc_dv, dev_sentences, device
+
+    def checkpoint(self) -> dict:
+        return {**super().checkpoint(), "vocabs": self.model.vocabs.to_json(), "meta": self.model.meta,
+                "tokenizer": [self.model.tokenizer, self.model.tokenizer_version]}
+
+    def run(self) -> None:
+        super().run()
+        self.model.meta["history"] = self.history
+        best = max(self.history, key=lambda r: r.get("dev_score", r["dev_f1"])) if self.history else {}
+        self.model.meta["best_epoch"] = best.get("epoch")
+        self.model.meta["dev_scores"] = best.get("dev_scores")
+
+    def one_epoch(self) -> dict:
+        total, n_tokens, seconds = self.train_pass()
+        scores = self.dev_scores()
+        plain = scores.get("scheme") == "plain"
+        metric = "accuracy" if plain else "entity_f1"
+        self.keep_if_best(scores[metric])
+        return {"epoch": self.epoch, "loss": total / max(n_tokens, 1),
+                "dev_f1": scores["macro_f1" if plain else "entity_f1"], "dev_metric": metric,
+                "dev_score": scores[metric], "dev_precision": scores.get("precision"),
+                "dev_recall": scores.get("recall"), "dev_accuracy": scores["accuracy"],
+                "train_seconds": seconds, "tokens_per_s": n_tokens / max(seconds, 1e-9),
+                "best": self.bad == 0, "dev_scores": _brief(scores)}
+
+    def train_pass(self) -> tuple[float, int, float]:
+        """One pass over the training batches: (summed loss, real tokens,
+        seconds). ``bench train`` times exactly this."""
+        module, enc = self.model.module, self.enc_tr
+        t0 = time.perf_counter()
+        module.train()
+        batches = length_batches(enc.lengths, self.cfg.batch_size, shuffle=True, generator=self.gen)
+        total = torch.zeros((), device=self.device)
+        # all batch indices reach the device in one copy, not one per step
+        on_device = torch.cat([idx for idx, _ in batches]).to(self.device, non_blocking=True)
+        rows = on_device.split([len(idx) for idx, _ in batches])
+        for step, ((_, max_len), idx) in enumerate(zip(batches, rows), 1):
+            batch = enc.batch(idx, max_len)
+            loss = module.loss(batch)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(module.parameters(), self.cfg.clip)
+            self.opt.step()
+            total += loss.detach() * batch["mask"].sum()
+            for c in self.cbs:
+                c.on_batch(self.epoch, step, len(batches))
+        total = float(total)  # the one host sync of the pass
+        return total, int(enc.lengths.sum()), time.perf_counter() - t0
+
+    def dev_scores(self) -> dict:
+        tokens = self.enc_dv.extra["tokens"]
+        preds = decode_encoded(self.model.module, self.enc_dv, self.cfg.eval_batch_size)
+        spans = [self.model.spans(toks, tags, conf) for toks, (tags, conf) in zip(tokens, preds)]
+        score = ev.score_plain if self.model.meta.get("scheme") == "plain" else ev.score
+        return score(self.dev, [[s for s, _ in sp] for sp in spans], self.model.meta["granularity"])
+
+
+def _brief(scores: dict) -> dict:
+    return {k: v for k, v in scores.items() if k not in ("per_type", "per_tag")}
+
+
+def with_overrides(cfg, **kw):
+    """``dataclasses.replace`` ignoring ``None`` values (CLI options not given)."""
+    return replace(cfg, **{k: v for k, v in kw.items() if v is not None})
+
+
+__all__ = ["TrainConfig", "Callback", "train", "holdout_split", "with_overrides"]

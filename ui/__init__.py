@@ -1,0 +1,1 @@
+"""The Streamlit app's shared pieces (the pages and ``app.py`` stay thin)."""
