@@ -44,7 +44,7 @@ def pool() -> list:
     """(Sentence, source) pairs: KLUE train, KLUE eval, then KoNLPy sentences."""
     from konlpy.corpus import kobill, kolaw
     from tagger.corpus.load import load_corpus
-    from ui.render import split_sentences
+    from tagger.core.units import split_sentences
     from tagger.core import Sentence
     out = [(s, "klue") for f in ("train.tsv", "eval.tsv") for s in load_corpus(DATA / f).sentences]
     for corpus in (kolaw, kobill):

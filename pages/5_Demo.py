@@ -9,7 +9,8 @@ from ui import base as app_ui
 from ui import views as app_views
 from tagger import TaggerError
 from tagger.workspace import models as ws_models
-from ui.render import MAX_SHARE_TEXT, highlight_html, share_query, split_sentences
+from tagger.core.units import split_sentences
+from ui.render import MAX_SHARE_TEXT, highlight_html, share_query
 
 MAX_CHARS, MAX_SENTENCES = 5000, 50
 EXAMPLES = {"tagger": "김철수는 어제 서울 시청에서 기자회견을 열었다. 삼성전자는 3일 신제품을 발표했다.",

@@ -4,6 +4,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit $?
 bash scripts/setup_browser.sh   # Chromium + CJK fonts for the browser test (skips it if impossible)
+echo "test.sh: lint-imports (the layering contracts in .importlinter)" >&2
+.venv/bin/lint-imports --no-cache || { echo "test.sh: lint-imports failed: an import breaks the layering" >&2; exit 1; }
 .venv/bin/python -m pytest -ra "$@"
 rc=$?
 if [ "$rc" = "5" ]; then

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tagger.runs import control as runs
 from tagger.workspace import models as ws_models
-from ui.render import split_sentences
+from tagger.core.units import split_sentences
 from tagger.runs.worker import execute
 from tagger.tokenizers import get_tokenizer
 from tagger.workspace.store import Workspace

@@ -15,7 +15,8 @@ from tagger.runs import control as runs
 from tagger.workspace import datasets as ws_data, models as ws_models
 from tagger.workspace.annotate import export_corrected, preannotate
 from tagger.corpus.load import load_corpus
-from ui.render import highlight_html, share_query, split_sentences
+from tagger.core.units import split_sentences
+from ui.render import highlight_html, share_query
 from tagger.workspace.review import add_span, confusion, evaluation, filter_rows, remove_span, review_rows, set_label
 from tagger.runs.worker import execute
 from tagger.core import Sentence, Span

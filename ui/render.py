@@ -3,14 +3,12 @@ highlighting with ``<mark>`` spans, sentence splitting and share links."""
 from __future__ import annotations
 
 import hashlib
-import re
 from html import escape
 from urllib.parse import urlencode
 
 PALETTE = ("#ffd6a5", "#caffbf", "#9bf6ff", "#bdb2ff", "#ffc6ff", "#fdffb6", "#a0c4ff", "#ffadad")
 KNOWN = {"PS": 0, "LC": 1, "OG": 2, "DT": 3, "TI": 4, "QT": 5}
 MAX_SHARE_TEXT = 1500
-_SENT_END = re.compile(r"(?<=[.!?。？！])\s+")
 
 
 def color(label: str) -> str:
@@ -39,14 +37,6 @@ def highlight_html(text: str, spans, title: str = "") -> str:
 
 def _get(span, key):
     return span[key] if isinstance(span, dict) else getattr(span, key)
-
-
-def split_sentences(text: str) -> list[str]:
-    """Lines, and sentences within a line after . ! ? followed by a space."""
-    out = []
-    for line in str(text or "").splitlines():
-        out.extend(p.strip() for p in _SENT_END.split(line) if p.strip())
-    return out
 
 
 def share_query(model_id: str, text: str) -> str:

@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from ui.render import split_sentences
+from tagger.core.units import split_sentences
 from tagger.models.saving import TaggerModel
 from tagger.core import TaggerError
 

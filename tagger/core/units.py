@@ -7,10 +7,13 @@ the corpus's own units.
 """
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from typing import Optional, Sequence
 
-from tagger.core import Span, Token
+from tagger.core.types import Span, Token
+
+_SENT_END = re.compile(r"(?<=[.!?。？！])\s+")
 
 
 def spans_to_token_tags(tokens: Sequence[Token], spans: Sequence[Span]) -> list[str]:
@@ -61,3 +64,11 @@ def token_tags_to_spans(tokens: Sequence[Token], tags: Sequence[str],
 
 def char_units(text: str) -> list[tuple[int, int]]:
     return [(i, i + 1) for i in range(len(text))]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Lines, and sentences within a line after . ! ? followed by a space."""
+    out = []
+    for line in str(text or "").splitlines():
+        out.extend(p.strip() for p in _SENT_END.split(line) if p.strip())
+    return out
