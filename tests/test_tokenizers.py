@@ -11,7 +11,7 @@ from tagger.tokenizers import TOKENIZERS, entity_boundary_coverage, fallback_tok
 from tagger.settings import workspace_dir
 from tagger.tokenizers.cache import TokenCache, text_key
 from tagger.tokenizers.kkma import CHUNK, KkmaTokenizer, char_features, plan
-from tagger.tokenizers.kkma_worker import WorkerPool
+from tagger.tokenizers.pool import WorkerPool
 from tagger.core import Sentence, Span, TaggerError, Token
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -40,7 +40,7 @@ def mark_text(text: str, spans) -> str:
     return "".join(out)
 
 
-def _is_blank(line: str) -> bool:
+def is_blank(line: str) -> bool:
     return not line.strip() and "\t" not in line
 
 
@@ -133,7 +133,7 @@ class _BlockReader(_Reader):
 
     def read(self, lines: list[str]) -> None:
         for n, line in enumerate(lines, 1):
-            if _is_blank(line):
+            if is_blank(line):
                 self.finish()
                 self.pending.append(line)
             elif self.fmt == "klue" and line.startswith("## ") and "\t" in line:

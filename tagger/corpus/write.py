@@ -4,7 +4,7 @@ and putting back the raw lines the reader kept (header, tail, the lines
 between sentences, comments inside one). See formats.py for the readers."""
 from __future__ import annotations
 
-from tagger.corpus.formats import BLOCK_FORMATS, _is_blank, chars, mark_text, words
+from tagger.corpus.formats import BLOCK_FORMATS, is_blank, chars, mark_text, words
 from tagger.corpus.tags import spans_to_tags
 from tagger.core import Sentence
 
@@ -64,7 +64,7 @@ def write_lines(sentences, fmt: str, meta: dict) -> list[str]:
     block = fmt in BLOCK_FORMATS
     for i, sentence in enumerate(sentences):
         pre = list(sentence.meta.get("pre", [""] if block and i else []))
-        if block and i and not any(_is_blank(line) for line in pre):
+        if block and i and not any(is_blank(line) for line in pre):
             pre.insert(0, "")
         lines.extend(pre)
         if fmt == "klue":

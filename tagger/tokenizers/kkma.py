@@ -31,7 +31,7 @@ from tagger.core import Token
 from tagger.tokenizers.base import Progress, Tokenizer, TokenizeResult, fallback_tokens
 from tagger.tokenizers.analyzer import CharFeatureTokenizer, char_features, from_cache, place, slots_of
 from tagger.tokenizers.cache import TokenCache, encode_tokens, text_key
-from tagger.tokenizers.kkma_worker import WorkerPool
+from tagger.tokenizers.pool import WorkerPool
 
 MAX_RUN = 6
 CHUNK = 300
