@@ -1,3 +1,3 @@
-from tagger.cli.main import main
+from tagger.cli import main
 
 raise SystemExit(main())

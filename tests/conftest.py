@@ -38,7 +38,7 @@ def browser():
 
 def run_cli(capsys, *argv):
     """Run ``python -m tagger ARGV`` in-process: (exit code, stdout, stderr)."""
-    from tagger.cli.main import main
+    from tagger.cli import main
     code = main([str(a) for a in argv])
     out, errs = capsys.readouterr()
     return code, out, errs

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tagger.models.classifier import Classifier, ClassifierConfig, score_labels, train_classifier
-from tagger.cli.main import main
+from tagger.cli import main
 from tagger.corpus.load import load_corpus
 from tagger.training.tagger import TrainConfig
 from conftest import assert_bad_input_exits_2, run_cli

@@ -1,12 +1,15 @@
 """The CLI contract: streams, JSON shapes and exit codes (char tokenizer: no JVM)."""
+import io
 import json
+import os
+import random
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tagger.cli.main import main
+from tagger.cli import main
 from conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,3 +160,43 @@ def test_set_option_is_typed_and_checked(tmp_path, capsys):
     assert code == 2 and "dropout" in errs
     code, _, errs = run(capsys, "train", "--train", SAMPLE, *FAST, "--set", "nonsense=1", "--out", tmp_path / "y")
     assert code == 2 and "NAME=VALUE" in errs
+
+
+def _stdin(monkeypatch, data: bytes):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+def test_predict_warns_on_undecodable_stdin_and_predicts_every_line(model_dir, capsys, monkeypatch):
+    good = ["김민준은 서울에 갔다.", "두 번째 문장"]
+    _stdin(monkeypatch, f"{good[0]}\n".encode() + b"\xff\xfe\n" + f"{good[1]}\n".encode())
+    code, out, errs = run(capsys, "predict", "--model", model_dir, "--json")
+    results = [json.loads(x) for x in out.splitlines()]
+    assert code == 0 and [r["text"] for r in results] == [good[0], "\ufffd\ufffd", good[1]]
+    warnings = [x for x in errs.splitlines() if ": warning: " in x]
+    assert len(warnings) == 1 and warnings[0].startswith("<stdin>:2: warning: ") and "Traceback" not in errs
+    # the lines that decode are predicted exactly as when given as arguments
+    _, out_args, _ = run(capsys, "predict", "--model", model_dir, "--json", *good)
+    assert [results[0], results[2]] == [json.loads(x) for x in out_args.splitlines()]
+
+
+def test_predict_on_a_binary_blob_warns_per_bad_line_without_traceback(model_dir):
+    blob = random.Random(0).randbytes(4000)
+    lines = blob.split(b"\n")[:-1] if blob.endswith(b"\n") else blob.split(b"\n")
+
+    def decodes(b):
+        try:
+            b.decode("utf-8")
+            return True
+        except UnicodeDecodeError:
+            return False
+    bad = [n for n, line in enumerate(lines, 1) if not decodes(line)]
+    assert bad  # random bytes: most lines are not UTF-8
+    p = subprocess.run([sys.executable, "-m", "tagger", "predict", "--model", str(model_dir), "--json"],
+                       input=blob, capture_output=True, cwd=ROOT, env={**os.environ, "PYTHONUTF8": "1"})
+    errs = p.stderr.decode("utf-8")
+    assert p.returncode == 0 and "Traceback" not in errs, errs
+    warned = [int(x.split(":")[1]) for x in errs.splitlines() if x.startswith("<stdin>:") and ": warning: " in x]
+    assert warned == bad
+    out = p.stdout.decode("utf-8").split("\n")
+    assert out[-1] == "" and len(out) - 1 == len(lines)
+    assert all("\ufffd" in json.loads(out[n - 1])["text"] for n in bad)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from tagger.cli.main import main
+from tagger.cli import main
 from tagger.lm import LMDataConfig, LMTrainConfig, NgramConfig, RNNLMConfig, WindowConfig, load_lm, save_lm, train_lm
 from tagger.lm.common import build_vocab, predictable, to_ids
 from tagger.lm.ngram import train_ngram

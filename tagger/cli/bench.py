@@ -1,21 +1,19 @@
-"""``bench train`` and ``bench predict`` (parsing in ``add_bench_parser``;
-the measuring in ``bench.py`` / ``bench_predict.py``). Progress on stderr,
-results on stdout; ``--json`` leaves one JSON object on stdout."""
+"""``bench train`` and ``bench predict`` (their parsers in ``add_parsers``;
+the measuring in ``tagger.bench.train`` / ``tagger.bench.predict``). Progress
+on stderr, results on stdout; ``--json`` leaves one JSON object on stdout."""
 from __future__ import annotations
 
-from tagger.cli.main import err, print_json
+from tagger.cli._util import FORMAT_CHOICES, TOKENIZER_CHOICES, add_crf_args, err, load_corpus, print_json
 
 
-def add_bench_parser(sub, tokenizers, formats) -> None:
+def add_parsers(sub) -> None:
     b = sub.add_parser("bench", help="speed benchmarks: training throughput vs a bare loop, prediction")
     bsub = b.add_subparsers(dest="bench_command", required=True)
     t = bsub.add_parser("train", help="one engine epoch vs a bare loop over the same padded batches")
     t.add_argument("--train", required=True)
-    t.add_argument("--format", choices=formats)
-    t.add_argument("--tokenizer", choices=tokenizers, default="char")
-    crf = t.add_mutually_exclusive_group()
-    crf.add_argument("--crf", dest="use_crf", action="store_const", const=True)
-    crf.add_argument("--no-crf", dest="use_crf", action="store_const", const=False)
+    t.add_argument("--format", choices=FORMAT_CHOICES)
+    t.add_argument("--tokenizer", choices=TOKENIZER_CHOICES, default="char")
+    add_crf_args(t)
     t.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     t.add_argument("--max-sentences", type=int, help="use only the first N sentences")
     t.add_argument("--rounds", type=int, default=2, help="engine/bare alternations (best kept; default 2)")
@@ -30,7 +28,7 @@ def add_bench_parser(sub, tokenizers, formats) -> None:
     p = bsub.add_parser("predict", help="predict throughput and Demo-path latency of a model")
     p.add_argument("--model", required=True)
     p.add_argument("--data", required=True)
-    p.add_argument("--format", choices=formats)
+    p.add_argument("--format", choices=FORMAT_CHOICES)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--latency-sentences", type=int, default=200)
     p.add_argument("--workers", type=int, default=1, help="analyser worker processes (Kkma) for throughput")
@@ -49,14 +47,13 @@ def cmd_bench(args) -> int:
 
 def _bench_train(args) -> int:
     from tagger.bench.train import BenchConfig, bench_train
-    from tagger.cli.tagging import _load
     from tagger.models.tagger import TaggerConfig
     from tagger.training.tagger import TrainConfig, with_overrides
     for name, value in (("--max-sentences", args.max_sentences), ("--rounds", args.rounds),
                         ("--batch-size", args.batch_size), ("--hidden", args.hidden_size),
                         ("--layers", args.num_layers)):
         _positive(name, value)
-    corpus = _load(args.train, args.format)
+    corpus = load_corpus(args.train, args.format)
     mc = with_overrides(TaggerConfig(), hidden_size=args.hidden_size, num_layers=args.num_layers)
     tc = with_overrides(TrainConfig(), batch_size=args.batch_size, device=args.device)
     cfg = BenchConfig(tokenizer=args.tokenizer, device=args.device, max_sentences=args.max_sentences,
@@ -86,12 +83,11 @@ def _bench_train(args) -> int:
 def _bench_predict(args) -> int:
     from tagger import api
     from tagger.bench.predict import bench_predict
-    from tagger.cli.tagging import _load
     _positive("--batch-size", args.batch_size)
     _positive("--latency-sentences", args.latency_sentences)
     _positive("--workers", args.workers)
     model = api.load_model(args.model)
-    corpus = _load(args.data, args.format)
+    corpus = load_corpus(args.data, args.format)
     r = bench_predict(model, [s.text for s in corpus.sentences], args.batch_size,
                       args.latency_sentences, args.workers, say=err)
     if args.json:

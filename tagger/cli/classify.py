@@ -1,13 +1,14 @@
-"""The classification sub-commands: ``classify-train``, ``classify-eval``,
-``classify-predict`` (parsing lives in ``cli.py``), with the same streams and
-exit codes as ``train``, ``evaluate`` and ``predict``."""
+"""The classification commands: ``classify-train``, ``classify-eval``,
+``classify-predict`` (their parsers in ``add_parsers``), with the same
+streams and exit codes as ``train``, ``evaluate`` and ``predict``."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from tagger.cli.main import err, print_json
-from tagger.cli.tagging import _load, prepare_out
+from tagger.cli._util import (FORMAT_CHOICES, TOKENIZER_CHOICES, ProgressPrinter, add_encoder_args,
+                              add_eval_parser, add_out_args, add_schedule_args, err, load_corpus,
+                              prepare_out, print_json)
 from tagger.models.saving import MODEL_JSON, WEIGHTS
 from tagger.core import TaggerError
 
@@ -16,8 +17,27 @@ _MODEL_KEYS = {"rnn_type": "rnn_type", "num_layers": "num_layers", "hidden_size"
 _TRAIN_KEYS = ("epochs", "batch_size", "lr", "device", "seed")
 
 
+def add_parsers(sub) -> None:
+    t = sub.add_parser("classify-train", help="train a sentence classifier on TEXT<TAB>LABEL lines")
+    t.add_argument("--train", required=True)
+    t.add_argument("--dev")
+    t.add_argument("--format", choices=FORMAT_CHOICES, help="default text-label")
+    t.add_argument("--tokenizer", choices=TOKENIZER_CHOICES, help="default char")
+    add_encoder_args(t)
+    t.add_argument("--pooling", choices=("final", "max"), help="final hidden states (default) or max-pooled outputs")
+    t.add_argument("--dropout", type=float)
+    add_schedule_args(t)
+    add_out_args(t)
+    add_eval_parser(sub, "classify-eval", "accuracy, macro F1, per-class report and confusion matrix")
+
+    r = sub.add_parser("classify-predict", help="label sentences (arguments, or stdin one per line)")
+    r.add_argument("--model", required=True)
+    r.add_argument("--json", action="store_true")
+    r.add_argument("text", nargs="*")
+
+
 def _labelled(path, fmt):
-    corpus = _load(path, fmt or "text-label")
+    corpus = load_corpus(path, fmt or "text-label")
     if corpus.format != "text-label":
         raise TaggerError(f"{path}: classification needs a text-label corpus (TEXT<TAB>LABEL), not {corpus.format}")
     if not corpus.sentences:
@@ -57,15 +77,11 @@ def cmd_classify_train(args) -> int:
     return 0
 
 
-def _Progress(epochs):
-    from tagger.cli.tagging import ProgressPrinter
-
-    class P(ProgressPrinter):
-        def on_epoch(self, r):
-            err(("\r" if self.tty else "") + f"epoch {r['epoch']}/{self.epochs}  loss {r['loss']:.4f}  "
-                f"dev accuracy {r['dev_accuracy']:.4f}  macro F1 {r['dev_macro_f1']:.4f}  "
-                f"{r['train_seconds']:.1f}s{'  *best' if r['best'] else ''}")
-    return P(epochs)
+class _Progress(ProgressPrinter):
+    def on_epoch(self, r):
+        err(("\r" if self.tty else "") + f"epoch {r['epoch']}/{self.epochs}  loss {r['loss']:.4f}  "
+            f"dev accuracy {r['dev_accuracy']:.4f}  macro F1 {r['dev_macro_f1']:.4f}  "
+            f"{r['train_seconds']:.1f}s{'  *best' if r['best'] else ''}")
 
 
 def cmd_classify_eval(args) -> int:

@@ -1,13 +1,13 @@
-"""The language-model sub-commands: ``lm-train``, ``lm-eval``, ``lm-complete``
-(parsing lives in ``cli.py``). Same contract as the tagger's commands:
-results on stdout, progress and problems on stderr, ``--json`` leaves only
-JSON on stdout, bad input exits 2 with one line."""
+"""The language-model commands: ``lm-train``, ``lm-eval``, ``lm-complete``
+and ``silver-pos`` (their parsers in ``add_parsers``). Same contract as the
+tagger's commands: results on stdout, progress and problems on stderr,
+``--json`` leaves only JSON on stdout, bad input exits 2 with one line."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from tagger.cli.main import err, print_json
-from tagger.cli.tagging import ProgressPrinter, _load, prepare_out
+from tagger.cli._util import (FORMAT_CHOICES, TOKENIZER_CHOICES, ProgressPrinter, add_out_args, err,
+                              load_corpus, prepare_out, print_json, tokenize_progress)
 from tagger.models.saving import MODEL_JSON, WEIGHTS
 from tagger.core import TaggerError
 
@@ -22,13 +22,66 @@ _KIND_OPTIONS = {
 _TRAIN_OPTIONS = ("epochs", "batch_size", "bptt", "lr", "seed", "device")
 
 
+def add_parsers(sub) -> None:
+    _add_train_parser(sub)
+    e = sub.add_parser("lm-eval", help="perplexity, bits per character and OOV rate on held-out text")
+    e.add_argument("--model", required=True)
+    e.add_argument("--text", required=True)
+    e.add_argument("--format", choices=FORMAT_CHOICES)
+    e.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("lm-complete", help="next-token suggestions and samples after a prefix")
+    c.add_argument("--model", required=True)
+    c.add_argument("--top-k", type=int, default=5)
+    c.add_argument("--sample", type=int, default=0, help="number of sampled continuations")
+    c.add_argument("--temperature", type=float, default=1.0)
+    c.add_argument("--max-tokens", type=int, default=30)
+    c.add_argument("--seed", type=int, default=1)
+    c.add_argument("--json", action="store_true")
+    c.add_argument("prefix", nargs="*", metavar="PREFIX")
+
+    v = sub.add_parser("silver-pos", help="a char-level POS corpus (B-/I-POS per character) from Kkma's analysis")
+    v.add_argument("--text", required=True, help="a text file, any labelled corpus (labels ignored), or 'konlpy'")
+    v.add_argument("--format", choices=FORMAT_CHOICES)
+    v.add_argument("--overwrite", action="store_true")
+    v.add_argument("--out", required=True, help="the KLUE-format file to write")
+
+
+def _add_train_parser(sub) -> None:
+    t = sub.add_parser("lm-train", help="train a language model (n-gram, window or RNN)")
+    t.add_argument("--text", required=True, action="append",
+                   help="one sentence per line, any labelled corpus (labels ignored), or 'konlpy' for "
+                        "KoNLPy's kolaw + kobill corpora; repeat to train on several in order")
+    t.add_argument("--dev", help="held-out text for early stopping (default: every 10th training line)")
+    t.add_argument("--format", choices=FORMAT_CHOICES)
+    t.add_argument("--kind", required=True, choices=("ngram", "window", "rnn"))
+    t.add_argument("--order", type=int, help="n-gram order 1-5, or the window LM's n (n-1 context tokens)")
+    t.add_argument("--smoothing", choices=("kn", "addk"))
+    t.add_argument("--k", type=float, help="add-k's pseudo-count")
+    t.add_argument("--cell", choices=("lstm", "gru", "rnn"))
+    t.add_argument("--layers", type=int)
+    t.add_argument("--hidden", type=int)
+    t.add_argument("--embedding-dim", type=int)
+    t.add_argument("--dropout", type=float)
+    t.add_argument("--tie", action="store_true", help="tie the output layer to the input embeddings")
+    t.add_argument("--tokenizer", choices=TOKENIZER_CHOICES, help="default kkma")
+    t.add_argument("--min-freq", type=int, help="rarer training tokens become <unk> (default 2)")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--bptt", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    add_out_args(t)
+
+
 def _texts(path, fmt=None) -> list[str]:
     """The lines of a ``text`` file, or the sentence text of a labelled
     corpus; ``konlpy``: KoNLPy's bundled corpora, split into sentences."""
     from tagger.corpus.konlpy_text import NAME, konlpy_sentences
     if str(path) == NAME and not Path(path).exists():
         return konlpy_sentences()
-    corpus = _load(path, fmt)
+    corpus = load_corpus(path, fmt)
     texts = [s.text for s in corpus.sentences if s.text.strip()]
     if not texts:
         raise TaggerError(f"{path}: no text (every line is blank)")
@@ -135,14 +188,13 @@ def cmd_lm_complete(args) -> int:
 
 
 def cmd_silver_pos(args) -> int:
-    """Kkma's analysis of the text as a char-level POS corpus (see ``tagger.silver``)."""
-    from tagger.cli.tagging import _tokenize_progress
+    """Kkma's analysis of the text as a char-level POS corpus (see ``tagger.training.silver``)."""
     from tagger.corpus.load import new_corpus, write_corpus
     from tagger.training.silver import silver_pos
     out = Path(args.out)
     if out.exists() and not args.overwrite:
         raise TaggerError(f"{out}: exists; pass --overwrite to replace it")
-    sentences, stats = silver_pos(_texts(args.text, args.format), progress=_tokenize_progress("kkma"))
+    sentences, stats = silver_pos(_texts(args.text, args.format), progress=tokenize_progress("kkma"))
     write_corpus(new_corpus(sentences, "klue"), out)
     err(f"{stats['sentences']} sentences labelled ({stats['fallbacks']} Kkma could not analyse left out, "
         f"{stats['cache_hits']} from the cache)")

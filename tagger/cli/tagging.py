@@ -1,25 +1,54 @@
-"""The CLI's sub-commands (parsing lives in ``cli.py``)."""
+"""The tagger's commands: ``validate``, ``train``, ``evaluate``, ``predict``
+(their parsers in ``add_parsers``, the shared pieces in ``cli._util``)."""
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 from tagger import api
-from tagger.cli.main import err, eta, print_json
+from tagger.cli._util import (FORMAT_CHOICES, TOKENIZER_CHOICES, ProgressPrinter, add_crf_args,
+                              add_encoder_args, add_eval_parser, add_out_args, add_scheme_arg,
+                              add_schedule_args, err, prepare_out, print_json, stdin_lines,
+                              tokenize_progress)
+from tagger.cli._util import load_corpus as _load  # the name cmd_train and cmd_evaluate call it by
 from tagger.training.tagger import Callback
-from tagger.models.saving import CHECKPOINT, MODEL_JSON, WEIGHTS, atomic_torch_save, load_checkpoint
+from tagger.models.saving import CHECKPOINT, atomic_torch_save, load_checkpoint
 from tagger.core import Sentence, TaggerError
 
 
-def _load(path, fmt=None, strict=True, scheme=None):
-    corpus = api.load_corpus(path, format=fmt, scheme=scheme)
-    for p in corpus.problems:
-        err(str(p))
-    if strict and corpus.has_errors():
-        n = sum(p.level == "error" for p in corpus.problems)
-        raise TaggerError(f"{path}: {n} error(s) in the corpus (listed above); fix them or pick --format")
-    return corpus
+def add_parsers(sub) -> None:
+    v = sub.add_parser("validate", help="check a corpus and print its statistics and problems")
+    v.add_argument("path")
+    v.add_argument("--format", choices=FORMAT_CHOICES)
+    v.add_argument("--tokenizer", action="append", choices=TOKENIZER_CHOICES,
+                   help="also report entity boundary coverage for this tokenizer (repeatable)")
+    v.add_argument("--json", action="store_true")
+    _add_train_parser(sub)
+    add_eval_parser(sub, "evaluate", "score a model on a labelled corpus", scheme=True)
+
+    r = sub.add_parser("predict", help="tag sentences (arguments, or stdin one per line)")
+    r.add_argument("--model", required=True)
+    r.add_argument("--json", action="store_true")
+    r.add_argument("--format", choices=("klue", "conll", "sentence-tags"))
+    r.add_argument("text", nargs="*")
+
+
+def _add_train_parser(sub) -> None:
+    t = sub.add_parser("train", help="train a BiLSTM/GRU(-CRF) tagger")
+    t.add_argument("--train", required=True)
+    t.add_argument("--dev")
+    t.add_argument("--format", choices=FORMAT_CHOICES)
+    t.add_argument("--tokenizer", choices=TOKENIZER_CHOICES)
+    add_scheme_arg(t)
+    add_encoder_args(t)
+    add_crf_args(t)
+    add_schedule_args(t)
+    t.add_argument("--set", dest="settings", action="append", metavar="NAME=VALUE", default=[],
+                   help="any other model/training setting, e.g. --set dropout=0.5 --set bigram_dim=32")
+    t.add_argument("--resume", metavar="DIR")
+    t.add_argument("--init-lm", dest="init_lm", metavar="DIR",
+                   help="start from an RNN LM of the same token unit (its embeddings and first layer)")
+    add_out_args(t)
 
 
 # ---- validate -----------------------------------------------------------------
@@ -31,7 +60,7 @@ def cmd_validate(args) -> int:
     report["coverage"] = {}
     for name in args.tokenizer or []:
         res = api.tokenize([s.text for s in corpus.sentences], name, cache=True,
-                           progress=_tokenize_progress(name))
+                           progress=tokenize_progress(name))
         report["coverage"][name] = entity_boundary_coverage(corpus.sentences, res.tokens)
         report["coverage"][name]["fallbacks"] = len(res.fallbacks)
     errors = any(p["level"] == "error" for p in report["problems"])
@@ -56,41 +85,7 @@ def _print_validate(path, r) -> None:
     print(f"problems: {lv.count('error')} error(s), {lv.count('warning')} warning(s)")
 
 
-def _tokenize_progress(name):
-    state = {"last": -1}
-
-    def cb(done, total):
-        pct = int(100 * done / max(total, 1))
-        if pct // 10 != state["last"] // 10 or done == total:
-            state["last"] = pct
-            err(f"tokenizing with {name}: {done}/{total}")
-    return cb
-
-
 # ---- train --------------------------------------------------------------------
-class ProgressPrinter(Callback):
-    def __init__(self, epochs: int):
-        self.epochs, self.t0, self.tok = epochs, time.perf_counter(), _tokenize_progress("tokenizer")
-        self.tty = sys.stderr.isatty()
-
-    def on_message(self, text):
-        err(text)
-
-    def on_tokenize(self, done, total):
-        self.tok(done, total)
-
-    def on_batch(self, epoch, step, steps):
-        if self.tty and (step % 10 == 0 or step == steps):
-            sys.stderr.write(f"\repoch {epoch}/{self.epochs} {step}/{steps} batches")
-            sys.stderr.flush()
-
-    def on_epoch(self, r):
-        left = (time.perf_counter() - self.t0) / r["epoch"] * (self.epochs - r["epoch"])
-        err(("\r" if self.tty else "") + f"epoch {r['epoch']}/{self.epochs}  loss {r['loss']:.4f}  "
-            f"{_dev_score(r)}  {r['tokens_per_s']:,.0f} tok/s  {r['train_seconds']:.1f}s"
-            f"{'  *best' if r['best'] else ''}  (at most {eta(left)} left)")
-
-
 class CheckpointSaver(Callback):
     """Writes ``checkpoint.pt`` after every epoch (atomically), for ``--resume``."""
     def __init__(self, out: Path):
@@ -98,21 +93,6 @@ class CheckpointSaver(Callback):
 
     def on_checkpoint(self, state):
         atomic_torch_save(state, self.out / CHECKPOINT)
-
-
-def prepare_out(out: Path, overwrite: bool, resuming_here: bool = False,
-                files=(MODEL_JSON, WEIGHTS, CHECKPOINT)) -> None:
-    """Refuse a non-empty ``--out`` unless ``--overwrite`` (or resuming into it);
-    drop the old model files first, model.json first: never a stale model."""
-    if out.exists() and not out.is_dir():
-        raise TaggerError(f"{out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not (overwrite or resuming_here):
-        raise TaggerError(f"{out}: not empty (use --overwrite to replace it)")
-    out.mkdir(parents=True, exist_ok=True)
-    if resuming_here:
-        files = (MODEL_JSON,)  # keep the checkpoint to resume from
-    for name in files:
-        (out / name).unlink(missing_ok=True)
 
 
 def _parse_settings(items) -> dict:
@@ -200,12 +180,6 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def _dev_score(r: dict) -> str:
-    if r.get("dev_metric") == "accuracy":
-        return f"dev accuracy {r['dev_score']:.4f}"
-    return f"dev F1 {r['dev_f1']:.4f}"
-
-
 def _print_plain(scores: dict) -> int:
     print(f"{'tag':<10}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")
     for tag, s in sorted(scores["per_tag"].items()):
@@ -216,7 +190,7 @@ def _print_plain(scores: dict) -> int:
 
 def cmd_predict(args) -> int:
     model = api.load_model(args.model)
-    texts = args.text or [line.rstrip("\r\n") for line in sys.stdin]
+    texts = args.text or stdin_lines()
     results = model.predict(texts)
     plain = model.meta.get("scheme") == "plain"
     if args.format:
@@ -243,14 +217,24 @@ def _marked(r, plain: bool = False) -> str:
 
 def _as_corpus(results, fmt, plain=False) -> bytes:
     from tagger.corpus.load import dumps_corpus, new_corpus
-    from tagger.scoring import unit_tags, units
-    from tagger.core.units import token_tags_to_spans
     from tagger.core import Span
     sentences = []
     for i, r in enumerate(results):
         spans = [Span(e["start"], e["end"], e["label"]) for e in r["entities"]]
         if fmt != "klue":  # word formats: snap entities to whole words
-            us = units(r["text"], "word")
-            spans = [s for s, _ in token_tags_to_spans(us, unit_tags(r["text"], spans, "word"))]
+            spans = _snap_to_words(r["text"], spans)
         sentences.append(Sentence(text=r["text"], spans=spans, id=f"pred-{i:05d}"))
     return dumps_corpus(new_corpus(sentences, fmt, scheme="plain" if plain else "bio"))
+
+
+def _snap_to_words(text: str, spans) -> list:
+    """SPANS as whole (whitespace) words can express them, for the word
+    formats. The same snapping as ``tagger.workspace.review.snap``; it lives
+    here, once, because the CLI never imports the workspace."""
+    from tagger.scoring import unit_tags, units
+    from tagger.core.units import token_tags_to_spans
+    us = units(text, "word")
+    return [s for s, _ in token_tags_to_spans(us, unit_tags(text, spans, "word"))]
+
+
+HANDLERS = {"validate": cmd_validate, "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict}
