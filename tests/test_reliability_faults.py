@@ -115,12 +115,12 @@ def test_killed_training_is_shown_interrupted_and_resumes_to_the_uninterrupted_r
 KILLS = int(os.environ.get("FAULT_KILLS", "5"))
 _SAVER = textwrap.dedent("""
     import sys, torch
-    from tagger import ws_models
-    from tagger.corpus import load_corpus, write_corpus
-    from tagger.workspace import Workspace
-    from tagger.model import TaggerConfig
-    from tagger.training import TrainConfig, train
-    from tagger.types import Sentence, Span
+    from tagger.workspace import models as ws_models
+    from tagger.corpus.load import load_corpus, write_corpus
+    from tagger.workspace.store import Workspace
+    from tagger.models.tagger import TaggerConfig
+    from tagger.training.tagger import TrainConfig, train
+    from tagger.core import Sentence, Span
     out = sys.argv[1]
     s = [Sentence("김철수는 서울에 산다", [Span(0, 3, "PS"), Span(5, 7, "LC")])]
     cfg = TaggerConfig(hidden_size=256, embedding_dim=64, num_layers=1)
