@@ -25,7 +25,8 @@ from tagger.runs import control as runs
 from tagger.workspace import models as ws_models
 from ui.render import highlight_html
 from tagger.runs.worker import execute
-from tagger.workspace.ids import DEFAULT_MAX_UPLOAD_MB, clean_name
+from tagger.settings import DEFAULT_MAX_UPLOAD_MB
+from tagger.workspace.ids import clean_name
 from tagger.models.saving import CHECKPOINT
 from tagger.core import Span
 from tagger.workspace.store import Workspace

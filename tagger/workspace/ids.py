@@ -3,10 +3,10 @@ names that are never paths, the upload size limit, and short causes of
 failed writes. No I/O here."""
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 
+from tagger import settings
 from tagger.core import TaggerError
 
 ID_RE = re.compile(r"^[dmr]-[0-9a-f]{10}$")
@@ -38,16 +38,12 @@ def storage_error(err: Exception) -> str:
     return getattr(err, "strerror", None) or str(err) or type(err).__name__
 
 
-DEFAULT_MAX_UPLOAD_MB = 500  # the same as server.maxUploadSize in .streamlit/config.toml
-
-
 def max_upload_mb() -> float:
-    """The largest upload in MB: ``$TAGGER_MAX_UPLOAD_MB``, default 500."""
-    raw = os.environ.get("TAGGER_MAX_UPLOAD_MB", "").strip()
+    """The largest upload in MB (``settings.max_upload_mb``); a bad value is a TaggerError."""
     try:
-        return float(raw) if raw else float(DEFAULT_MAX_UPLOAD_MB)
-    except ValueError:
-        raise TaggerError(f"TAGGER_MAX_UPLOAD_MB={raw!r} is not a number of megabytes") from None
+        return settings.max_upload_mb()
+    except settings.SettingError as err:
+        raise TaggerError(str(err)) from None
 
 
 def check_upload_size(name: str, size: int) -> None:
