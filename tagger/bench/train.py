@@ -25,8 +25,8 @@ import torch
 from torch import nn
 
 from tagger.models.encoding import DataConfig, length_batches
-from tagger.models.tagger import Tagger, TaggerConfig
-from tagger.models.saving import TaggerModel, resolve_device
+from tagger.models.tagger import Tagger, TaggerConfig, TaggerModel
+from tagger.models.saving import resolve_device
 from tagger.training.tagger import Callback, TrainConfig, _Loop, prepare
 from tagger.core import Sentence, TaggerError
 

@@ -37,7 +37,8 @@ def _check(args) -> None:
 
 
 def cmd_classify_train(args) -> int:
-    from tagger.models.classifier import ClassifierConfig, train_classifier
+    from tagger.models.classifier import ClassifierConfig
+    from tagger.training.classifier import train_classifier
     from tagger.training.tagger import TrainConfig, with_overrides
     _check(args)
     train = _labelled(args.train, args.format)

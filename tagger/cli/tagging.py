@@ -151,14 +151,10 @@ def cmd_train(args) -> int:
     resume = None
     tokenizer, mc, tc, dc = args.tokenizer, None, None, None
     if args.resume:
-        resume = load_checkpoint(args.resume)
-        from tagger.models.encoding import DataConfig, Vocabs
-        from tagger.models.saving import config_from_json
-        resume["vocabs"] = Vocabs.from_json(resume["vocabs"])
-        mc = config_from_json(TaggerConfig, resume["meta"]["tagger_config"], args.resume)
-        tc = config_from_json(TrainConfig, resume["meta"]["train_config"], args.resume)
-        dc = config_from_json(DataConfig, resume["meta"]["data_config"], args.resume)
-        tokenizer = resume["tokenizer"][0]
+        from tagger.training.tagger import resume_from
+        r = resume_from(args.resume)
+        resume, mc, tc, dc, tokenizer = (r[k] for k in ("resume", "model_config", "train_config", "data_config",
+                                                        "tokenizer"))
         err(f"resuming {args.resume} after epoch {resume['epoch']}")
     train_c = _load(args.train, args.format, scheme=args.scheme)
     dev_c = _load(args.dev, args.format, scheme=args.scheme) if args.dev else None
