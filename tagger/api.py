@@ -67,12 +67,24 @@ def train(train_data, dev_data=None, *, tokenizer: Optional[str] = None, callbac
                           "both must be entity (bio) or both per-unit label (plain) corpora")
     return _train(tr, dv, tokenizer=tokenizer or DEFAULT_TOKENIZER, model_config=mc, train_config=tc,
                   data_config=dc, granularity=gran or "char", scheme=scheme or "bio", callbacks=callbacks,
-                  resume=resume)
+                  resume=resume, init=lm_init(tc.init_lm))
 
 
-def load_model(path, device: str = "cpu"):
-    from tagger.models.saving import TaggerModel
-    return TaggerModel.load(path, device=device)
+def lm_init(path):
+    """``init`` for ``training.train`` that starts a tagger from the RNN LM at
+    ``path`` (``TrainConfig.init_lm``), or None when no LM is named."""
+    if not path:
+        return None
+    from functools import partial
+    from tagger.lm.transfer import init_from_lm
+    return partial(init_from_lm, path=path)
+
+
+def load_model(path, device: str = "cpu", kind: Optional[str] = "tagger"):
+    """A saved model: a tagger unless ``kind`` names another kind (``None``:
+    whichever kind the directory holds), through the registry of kinds."""
+    from tagger.models.saving import load_any
+    return load_any(path, device=device, kind=kind)
 
 
 def predict_spans(model, sentences: Sequence[Sentence], batch_size: int = 64):

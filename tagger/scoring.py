@@ -1,16 +1,22 @@
 """Scores at the corpus's own granularity: predictions (character spans) are
 projected onto the gold units (characters for KLUE, words for CoNLL and
 sentence-tags) and scored there with seqeval, so runs with different
-tokenizers are compared on the same gold."""
+tokenizers are compared on the same gold. Sentence classification metrics
+(``score_labels``: accuracy, macro F1, per class, confusion) are exported
+here too; they live in ``tagger.core.metrics`` so that the classifier model
+can score itself without importing this module."""
 from __future__ import annotations
 
 import re
 from collections import Counter
 from typing import Optional, Sequence
 
+from tagger.core.metrics import score_labels
 from tagger.core.units import spans_to_token_tags
 from tagger.core import Sentence, Span, Token
 
+__all__ = ["units", "unit_tags", "score", "tag_accuracy", "score_plain", "char_macro_f1", "error_counts",
+           "score_labels"]
 _WORD = re.compile(r"\S+")
 
 

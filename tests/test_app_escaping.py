@@ -78,7 +78,8 @@ def test_script_in_lm_text_suggestions_and_class_labels_renders_as_text(monkeypa
     """An LM trained on text full of tags suggests '<' tokens; a classifier's labels are HTML:
     the LM page, its suggestions and samples, and the Demo's labels stay text."""
     from tagger.workspace import models as ws_models
-    from tagger.models.classifier import ClassifierConfig, train_classifier
+    from tagger.models.classifier import ClassifierConfig
+    from tagger.training.classifier import train_classifier
     from tagger.lm import NgramConfig, train_lm
     from tagger.training.tagger import TrainConfig
     monkeypatch.setenv("TAGGER_WORKSPACE", str(tmp_path / "ws"))

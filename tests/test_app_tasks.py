@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from tagger.runs import control as runs
 from tagger.workspace import classify as ws_classify, lm as ws_lm, models as ws_models
-from tagger.models.classifier import ClassifierConfig, train_classifier
+from tagger.models.classifier import ClassifierConfig
+from tagger.training.classifier import train_classifier
 from tagger.lm import LMTrainConfig, NgramConfig, RNNLMConfig, load_lm, train_lm
 from tagger.training.tagger import TrainConfig
 from tagger.workspace.store import Workspace

@@ -1,14 +1,19 @@
 """Sentence classification: pooling, overfitting a tiny set, scores, CLI contract (char tokenizer: no JVM)."""
+import copy
 import json
 from pathlib import Path
 
 import pytest
 import torch
 
-from tagger.models.classifier import Classifier, ClassifierConfig, score_labels, train_classifier
+from tagger.models.classifier import Classifier, ClassifierConfig
+from tagger.scoring import score_labels
+from tagger.training.classifier import train_classifier
 from tagger.cli import main
 from tagger.corpus.load import load_corpus
 from tagger.training.tagger import TrainConfig
+from tagger.training.loop import Callback
+from tagger.core import TaggerError
 from conftest import assert_bad_input_exits_2, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,3 +104,33 @@ def test_classify_eval_bad_corpus_line_exits_2(model_dir, tmp_path, capsys):
     bad.write_text("좋아요\t긍정\n라벨 없음\t\n", encoding="utf-8")
     code, out, errs = run(capsys, "classify-eval", "--model", model_dir, "--data", bad)
     assert code == 2 and f"{bad}:2: error:" in errs and out == ""
+
+
+class _KeepCheckpoints(Callback):
+    def __init__(self):
+        self.checkpoints = []
+
+    def on_checkpoint(self, state):
+        self.checkpoints.append(copy.deepcopy(state))
+
+
+def test_classifier_resumed_from_an_epoch_checkpoint_equals_the_uninterrupted_run():
+    """The classifier trains on the shared epoch loop: a checkpoint after every
+    epoch, and a run resumed from epoch 2's ends where the whole run does."""
+    sents = load_corpus(CLS).sentences
+    cfg = ClassifierConfig(embedding_dim=8, hidden_size=8, dropout=0.3)
+    tc = TrainConfig(epochs=4, batch_size=8, lr=0.02, device="cpu", patience=4)
+    keep = _KeepCheckpoints()
+    full = train_classifier(sents[:-6], sents[-6:], tokenizer="char", config=cfg, train_config=tc, callbacks=[keep])
+    assert [c["epoch"] for c in keep.checkpoints] == [1, 2, 3, 4]
+    again = train_classifier(sents[:-6], sents[-6:], tokenizer="char", config=cfg, train_config=tc,
+                             resume=keep.checkpoints[1])
+    assert [r["epoch"] for r in again.meta["history"]] == [1, 2, 3, 4]
+    assert again.meta["history"][:2] == full.meta["history"][:2], "epochs 1-2 come from the checkpoint"
+    assert [r["loss"] for r in again.meta["history"]] == [r["loss"] for r in full.meta["history"]]
+    assert again.meta["best_epoch"] == full.meta["best_epoch"] and again.meta["dev_scores"] == full.meta["dev_scores"]
+    a, b = again.module.state_dict(), full.module.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in b)
+    with pytest.raises(TaggerError, match="differ"):
+        train_classifier(sents[:5], sents[-6:], tokenizer="char", config=cfg, train_config=tc,
+                         resume=keep.checkpoints[1])

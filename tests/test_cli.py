@@ -200,3 +200,12 @@ def test_predict_on_a_binary_blob_warns_per_bad_line_without_traceback(model_dir
     out = p.stdout.decode("utf-8").split("\n")
     assert out[-1] == "" and len(out) - 1 == len(lines)
     assert all("\ufffd" in json.loads(out[n - 1])["text"] for n in bad)
+
+
+def test_the_parser_and_help_import_no_torch():
+    """``python -m tagger --help`` and argument errors stay fast: building the parser loads no torch."""
+    import subprocess
+    import sys
+    code = "import sys; from tagger.cli import build_parser; build_parser(); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(ROOT), timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "False", out.stderr

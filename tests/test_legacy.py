@@ -11,7 +11,7 @@ from tagger.runs import control as runs
 from tagger.workspace import models as ws_models
 from tagger.models.classifier import ClassifierModel
 from tagger.lm import load_lm
-from tagger.models.saving import TaggerModel
+from tagger.models.tagger import TaggerModel
 from tagger.workspace.store import Workspace
 
 LEGACY = Path(__file__).resolve().parent / "fixtures" / "legacy"

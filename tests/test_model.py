@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from tagger.models.crf import constrained_argmax
-from tagger.models.tagger import Tagger, TaggerConfig, reverse_index
-from tagger.models.saving import TaggerModel, resolve_device
+from tagger.models.layers import reverse_index
+from tagger.models.tagger import Tagger, TaggerConfig, TaggerModel
+from tagger.models.saving import resolve_device
 from tagger.training.tagger import TrainConfig, train
 from tagger.core import Sentence, Span, TaggerError
 

@@ -8,7 +8,7 @@ import tagger
 from tagger.corpus.load import dumps_corpus, load_corpus
 from tagger.models.tagger import TaggerConfig
 from tagger.scoring import score, score_plain
-from tagger.models.saving import TaggerModel
+from tagger.models.tagger import TaggerModel
 from tagger.training.tagger import TrainConfig, train
 from tagger.core import Sentence, Span
 

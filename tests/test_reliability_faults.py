@@ -22,7 +22,7 @@ from tagger import TaggerError
 from tagger.runs import control as runs
 from tagger.workspace import models as ws_models
 from tagger.corpus.load import load_corpus
-from tagger.models.saving import TaggerModel
+from tagger.models.tagger import TaggerModel
 from tagger.workspace.store import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -192,19 +192,20 @@ def test_full_disk_on_upload_is_a_clear_message_and_loses_nothing(monkeypatch):
 
 
 def test_full_disk_during_training_fails_the_run_clearly_and_keeps_the_last_checkpoint(monkeypatch):
+    from tagger.core import files
     from tagger.models import saving as trained
     from tagger.runs.worker import execute
     ws = Workspace()
     tr, _ = ws.add_sample("ner_klue.tsv")
     rid = runs.create_run(ws, dict(SLOW_TINY, train_id=tr["id"], train={"epochs": 3, "batch_size": 8}))
-    real, calls = trained._atomic, []
+    real, calls = files.atomic_write, []
 
     def full_after_two(path, write):
         calls.append(Path(path).name)
         if len(calls) > 2:
             _enospc()
         real(path, write)
-    monkeypatch.setattr(trained, "_atomic", full_after_two)
+    monkeypatch.setattr(files, "atomic_write", full_after_two)
     assert execute(ws, rid) != 0
     r = runs.run(ws, rid)
     assert r["status"] == "failed" and "No space left on device" in r["error"] and "\n" not in r["error"]
@@ -229,13 +230,13 @@ def test_workspace_that_cannot_be_created_is_a_clear_message(tmp_path, monkeypat
 
 def test_a_model_overwritten_by_a_save_that_dies_is_absent_never_mixed(tmp_path, monkeypatch):
     """Found by the kill test: new weights beside the old model.json. Now model.json goes first."""
-    from tagger.models import saving as trained
+    from tagger.core import files
     from tagger.training.tagger import TrainConfig, train
     from tagger.core import Sentence, Span
     s = [Sentence("김철수는 서울에 산다", [Span(0, 3, "PS")])]
     a, b = (train(s, s, train_config=TrainConfig(epochs=1, seed=k, device="cpu")) for k in (1, 2))
     a.save(tmp_path / "m")
-    monkeypatch.setattr(trained, "atomic_write_text", lambda *args: _enospc())
+    monkeypatch.setattr(files, "atomic_write_text", lambda *args: _enospc())
     with pytest.raises(OSError):
         b.save(tmp_path / "m")                   # dies after the weights, before model.json
     assert not (tmp_path / "m" / "model.json").exists()

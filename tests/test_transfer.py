@@ -8,7 +8,8 @@ from tagger.models.encoding import build_vocabs
 from tagger.lm import LMDataConfig, LMTrainConfig, NgramConfig, RNNLMConfig, save_lm, train_lm
 from tagger.models.tagger import Tagger, TaggerConfig
 from tagger.tokenizers import get_tokenizer
-from tagger.training.tagger import TrainConfig, train
+from tagger.api import train
+from tagger.training.tagger import TrainConfig
 from tagger.lm.transfer import init_from_lm
 from tagger.core import Sentence, Span, TaggerError
 

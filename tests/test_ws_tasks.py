@@ -10,7 +10,8 @@ import pytest
 
 from tagger.runs import control as runs
 from tagger.workspace import classify as ws_classify, lm as ws_lm, models as ws_models
-from tagger.models.classifier import ClassifierConfig, train_classifier
+from tagger.models.classifier import ClassifierConfig
+from tagger.training.classifier import train_classifier
 from tagger.lm import LMTrainConfig, NgramConfig, RNNLMConfig, WindowConfig, train_lm
 from tagger.runs.tasks import task_of
 from tagger.training.tagger import TrainConfig
@@ -160,13 +161,40 @@ def test_an_interrupted_rnn_lm_run_resumes_from_its_checkpoint_to_the_uninterrup
     assert runs.history(ws, rid)[0] == first[0], "epoch 1 was not trained again (its timing is kept)"
 
 
-def test_a_resumed_classifier_run_starts_again_and_says_so(ws):
+def _classifier_run(ws, epochs):
+    return runs.create_run(ws, {"task": "classifier", "train_id": _did(ws, "classify.tsv"), "tokenizer": "char",
+                                "model": {"hidden_size": 8, "embedding_dim": 8, "num_layers": 1},
+                                "train": {"epochs": epochs, "patience": 5}, "threads": 1})
+
+
+def test_a_resumed_classifier_run_without_a_checkpoint_starts_again_and_says_so(ws):
     from tagger.runs.worker import execute
-    rid = runs.create_run(ws, {"task": "classifier", "train_id": _did(ws, "classify.tsv"), "tokenizer": "char",
-                               "model": {"hidden_size": 8, "embedding_dim": 8, "num_layers": 1},
-                               "train": {"epochs": 2, "patience": 5}, "threads": 1})
+    rid = _classifier_run(ws, 2)
     assert execute(ws, rid) == 0 and [h["epoch"] for h in runs.history(ws, rid)] == [1, 2]
+    (ws.root / "runs" / rid / "checkpoint.pt").unlink()  # as a run of the engine before classifier checkpoints
     ws.execute("UPDATE runs SET status='queued' WHERE id=?", (rid,))  # as resume_run leaves it
     assert execute(ws, rid) == 0
     assert [h["epoch"] for h in runs.history(ws, rid)] == [1, 2]
     assert any("starting again from the beginning" in line for line in runs.log_lines(ws, rid))
+
+
+def test_an_interrupted_classifier_run_resumes_from_its_checkpoint_to_the_uninterrupted_result(ws):
+    from tagger.runs.worker import execute
+    whole = _classifier_run(ws, 3)
+    assert execute(ws, whole) == 0
+    rid = _classifier_run(ws, 1)  # stands for a 3-epoch run whose process died after epoch 1's checkpoint
+    assert execute(ws, rid) == 0
+    first = runs.history(ws, rid)
+    cfg = ws.one("SELECT config FROM runs WHERE id=?", (rid,))["config"]
+    cfg["train"]["epochs"] = 3
+    ws.execute("UPDATE runs SET status='queued', config=? WHERE id=?", (json.dumps(cfg), rid))
+    assert execute(ws, rid) == 0
+    assert any("resuming after epoch 1" in line for line in runs.log_lines(ws, rid))
+    assert not any("starting again" in line for line in runs.log_lines(ws, rid))
+    assert [h["epoch"] for h in runs.history(ws, rid)] == [1, 2, 3]
+    assert [h["loss"] for h in runs.history(ws, rid)] == [h["loss"] for h in runs.history(ws, whole)]
+    assert runs.history(ws, rid)[0] == first[0], "epoch 1 was not trained again (its timing is kept)"
+    a = ws_models.load(ws, runs.run(ws, rid)["model_id"], kinds=("classifier",))
+    b = ws_models.load(ws, runs.run(ws, whole)["model_id"], kinds=("classifier",))
+    texts = [s.text for s in ws.corpus(_did(ws, "classify.tsv")).sentences[:5]]
+    assert a.predict(texts) == b.predict(texts)

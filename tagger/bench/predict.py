@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from tagger.core.units import split_sentences
-from tagger.models.saving import TaggerModel
+from tagger.models.tagger import TaggerModel
 from tagger.core import TaggerError
 
 ANALYZERS = ("kkma", "char+kkma", "kiwi", "char+kiwi")

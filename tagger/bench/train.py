@@ -2,7 +2,7 @@
 loop in the same process, on the same data (so the figure holds on a noisy
 machine).
 
-(a) *engine*: one epoch of ``_Loop.train_pass`` — the real training path
+(a) *engine*: one epoch of ``TaggerLoop.train_pass`` — the real training path
     (length batching with its shuffle, slicing the pre-padded split, masking,
     loss, backward, clipping, optimizer step, callbacks).
 (b) *bare*: the same ``Tagger`` (same shape, same initial weights, same
@@ -25,9 +25,9 @@ import torch
 from torch import nn
 
 from tagger.models.encoding import DataConfig, length_batches
-from tagger.models.tagger import Tagger, TaggerConfig
-from tagger.models.saving import TaggerModel, resolve_device
-from tagger.training.tagger import Callback, TrainConfig, _Loop, prepare
+from tagger.models.tagger import Tagger, TaggerConfig, TaggerModel
+from tagger.models.saving import resolve_device
+from tagger.training.tagger import Callback, TrainConfig, TaggerLoop, prepare
 from tagger.core import Sentence, TaggerError
 
 
@@ -100,12 +100,12 @@ def _setup(sentences, mc, tc, cfg, device):
                                             DataConfig(), bigrams=mc.bigram_dim > 0)
     model = TaggerModel(_fresh(mc, vocabs, device, tc.seed, cfg.crf_forward), vocabs, tok.name, tok.version,
                         {"granularity": "char"})
-    loop = _Loop(model, enc_tr.to(device), enc_dv.to(device), sentences[:1], tc, [Callback()], device)
+    loop = TaggerLoop(model, enc_tr.to(device), enc_dv.to(device), sentences[:1], tc, [Callback()], device)
     loop.epoch = 1
     return vocabs, loop, stats
 
 
-def _same_batches(loop: _Loop) -> list[dict]:
+def _same_batches(loop: TaggerLoop) -> list[dict]:
     """The batches the loop's next ``train_pass`` will draw, already sliced."""
     gen = torch.Generator().manual_seed(0)
     gen.set_state(loop.gen.get_state())

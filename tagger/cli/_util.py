@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from tagger import api
-from tagger.training.tagger import Callback
-from tagger.models.saving import CHECKPOINT, MODEL_JSON, WEIGHTS
+from tagger.training.hooks import Callback
+from tagger.models.layout import CHECKPOINT, MODEL_JSON, WEIGHTS
 from tagger.core import Problem, TaggerError
 
 TOKENIZER_CHOICES = ("kkma", "char", "eojeol", "char+kkma", "kiwi", "char+kiwi")

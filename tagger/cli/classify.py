@@ -9,7 +9,7 @@ from pathlib import Path
 from tagger.cli._util import (FORMAT_CHOICES, TOKENIZER_CHOICES, ProgressPrinter, add_encoder_args,
                               add_eval_parser, add_out_args, add_schedule_args, err, load_corpus,
                               prepare_out, print_json)
-from tagger.models.saving import MODEL_JSON, WEIGHTS
+from tagger.models.layout import MODEL_JSON, WEIGHTS
 from tagger.core import TaggerError
 
 _MODEL_KEYS = {"rnn_type": "rnn_type", "num_layers": "num_layers", "hidden_size": "hidden_size",
@@ -57,7 +57,8 @@ def _check(args) -> None:
 
 
 def cmd_classify_train(args) -> int:
-    from tagger.models.classifier import ClassifierConfig, train_classifier
+    from tagger.models.classifier import ClassifierConfig
+    from tagger.training.classifier import train_classifier
     from tagger.training.tagger import TrainConfig, with_overrides
     _check(args)
     train = _labelled(args.train, args.format)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tagger.cli._util import (FORMAT_CHOICES, TOKENIZER_CHOICES, ProgressPrinter, add_out_args, err,
                               load_corpus, prepare_out, print_json, tokenize_progress)
-from tagger.models.saving import MODEL_JSON, WEIGHTS
+from tagger.models.layout import MODEL_JSON, WEIGHTS
 from tagger.core import TaggerError
 
 LM_TOKENIZER = "kkma"

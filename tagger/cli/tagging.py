@@ -8,11 +8,10 @@ from pathlib import Path
 from tagger import api
 from tagger.cli._util import (FORMAT_CHOICES, TOKENIZER_CHOICES, ProgressPrinter, add_crf_args,
                               add_encoder_args, add_eval_parser, add_out_args, add_scheme_arg,
-                              add_schedule_args, err, prepare_out, print_json, stdin_lines,
-                              tokenize_progress)
-from tagger.cli._util import load_corpus as _load  # the name cmd_train and cmd_evaluate call it by
-from tagger.training.tagger import Callback
-from tagger.models.saving import CHECKPOINT, atomic_torch_save, load_checkpoint
+                              add_schedule_args, err, load_corpus, prepare_out, print_json,
+                              stdin_lines, tokenize_progress)
+from tagger.training.hooks import Callback
+from tagger.models.layout import CHECKPOINT
 from tagger.core import Sentence, TaggerError
 
 
@@ -92,6 +91,7 @@ class CheckpointSaver(Callback):
         self.out = out
 
     def on_checkpoint(self, state):
+        from tagger.models.saving import atomic_torch_save
         atomic_torch_save(state, self.out / CHECKPOINT)
 
 
@@ -125,23 +125,18 @@ def _parse_settings(items) -> dict:
 
 
 def cmd_train(args) -> int:
-    from tagger.models.tagger import TaggerConfig
     from tagger.training.tagger import TrainConfig
     out = Path(args.out)
     resume = None
     tokenizer, mc, tc, dc = args.tokenizer, None, None, None
     if args.resume:
-        resume = load_checkpoint(args.resume)
-        from tagger.models.encoding import DataConfig, Vocabs
-        from tagger.models.saving import config_from_json
-        resume["vocabs"] = Vocabs.from_json(resume["vocabs"])
-        mc = config_from_json(TaggerConfig, resume["meta"]["tagger_config"], args.resume)
-        tc = config_from_json(TrainConfig, resume["meta"]["train_config"], args.resume)
-        dc = config_from_json(DataConfig, resume["meta"]["data_config"], args.resume)
-        tokenizer = resume["tokenizer"][0]
+        from tagger.training.tagger import resume_from
+        r = resume_from(args.resume)
+        resume, mc, tc, dc, tokenizer = (r[k] for k in ("resume", "model_config", "train_config", "data_config",
+                                                        "tokenizer"))
         err(f"resuming {args.resume} after epoch {resume['epoch']}")
-    train_c = _load(args.train, args.format, scheme=args.scheme)
-    dev_c = _load(args.dev, args.format, scheme=args.scheme) if args.dev else None
+    train_c = load_corpus(args.train, args.format, scheme=args.scheme)
+    dev_c = load_corpus(args.dev, args.format, scheme=args.scheme) if args.dev else None
     resuming_here = bool(args.resume) and Path(args.resume).resolve() == out.resolve()
     prepare_out(out, args.overwrite, resuming_here)
     keys = ("rnn_type", "num_layers", "hidden_size", "bidirectional", "use_crf",
@@ -164,7 +159,7 @@ def cmd_train(args) -> int:
 # ---- evaluate / predict ---------------------------------------------------------
 def cmd_evaluate(args) -> int:
     model = api.load_model(args.model)
-    corpus = _load(args.data, args.format, scheme=args.scheme)
+    corpus = load_corpus(args.data, args.format, scheme=args.scheme)
     scores = api.evaluate(model, corpus)
     if args.json:
         print_json(scores)

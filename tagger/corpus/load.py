@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import codecs
 import os
-import tempfile
 from dataclasses import dataclass, field, replace as dc_replace
 from pathlib import Path
 
 from tagger.corpus.formats import chars, read_lines, words
 from tagger.corpus.write import write_lines
 from tagger.corpus.tags import is_tag, spans_to_tags
-from tagger.core import Problem, Sentence, TaggerError
+from tagger.core import Problem, Sentence, TaggerError, files
 
 FORMATS = ("klue", "conll", "sentence-tags", "text-label", "text")
 SCHEMES = ("bio", "plain")  # entity tags (BIO/BIOES/BILOU) or per-unit labels (POS)
@@ -250,28 +249,13 @@ def _mode(target: Path) -> int:
 
 
 def write_corpus(corpus: Corpus, path) -> None:
-    """Write atomically: a temp file beside ``path``, fsync, then rename."""
-    data = dumps_corpus(corpus)
+    """Write atomically (``core.files``): a temp file beside ``path`` with the
+    target's permissions, fsync, then rename."""
     target = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
+        files.atomic_write(target, dumps_corpus(corpus), mode=_mode(target))
     except OSError as err:
         raise TaggerError(f"{path}: cannot write ({err.strerror or err})") from None
-    try:
-        with os.fdopen(fd, "wb") as out:
-            os.fchmod(out.fileno(), _mode(target))
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException as err:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(err, OSError):
-            raise TaggerError(f"{path}: cannot write ({err.strerror or err})") from None
-        raise
 
 
 def new_corpus(sentences, format: str, path: str = "<memory>", scheme: str = "bio") -> Corpus:

@@ -19,12 +19,14 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from tagger.models.encoding import token_key
 from tagger.core import TaggerError
+from tagger.models.encoding import token_key
+from tagger.models.saving import SavedModel, config_from_json, resolve
 from tagger.models.vocab import PAD, UNK, Vocab
 
 BOS, EOS = "<s>", "</s>"
@@ -109,11 +111,25 @@ def oov_counts(token_lists: Sequence[Sequence[str]], vocab: Vocab) -> tuple[int,
     return unk, total
 
 
-class LanguageModel:
+# the class of each LM kind, imported on first use (they import this module)
+LM_CLASSES = {"ngram": "tagger.lm.ngram:NgramLM", "window": "tagger.lm.window:WindowLM",
+              "rnn": "tagger.lm.rnn:RNNLM"}
+
+
+class LanguageModel(SavedModel):
     """Base of the three kinds. Subclasses implement ``score_ids`` (total
     natural log-probability of every predicted token) and ``next_probs``
-    ((V,) probabilities of the next token after a context of ids)."""
+    ((V,) probabilities of the next token after a context of ids).
+
+    Saved as kind ``lm`` (``lm_kind`` names the kind, ``vocab`` the
+    vocabulary) with the data file under ``data``: ``weights.pt`` for the
+    neural kinds (their ``NET`` built from ``CONFIG``), ``counts.json`` for
+    the n-gram (it overrides the hooks)."""
     kind = "?"
+    KIND, DATA_KEY = "lm", "data"
+    NOT_META = ("vocab", "tokenizer", "data", "kind", "format_version")
+    CONFIG: type = type(None)
+    NET: type = type(None)
 
     def __init__(self, vocab: Vocab, tokenizer: str, tokenizer_version: str, meta: Optional[dict] = None):
         self.vocab, self.tokenizer, self.tokenizer_version = vocab, tokenizer, tokenizer_version
@@ -179,3 +195,30 @@ class LanguageModel:
 
     def detokenize(self, toks: Sequence[str]) -> str:
         return ("" if self.tokenizer.startswith("char") else " ").join(toks)
+
+    # ---- the SavedModel hooks (neural kinds; the n-gram overrides them) ---------------
+    def describe(self) -> tuple[dict, object]:
+        return {"lm_kind": self.kind, "vocab": self.vocab.itos}, self.module
+
+    @classmethod
+    def check(cls, desc: dict, path: Path) -> None:
+        if desc.get("lm_kind") not in LM_CLASSES or not isinstance(desc.get("vocab"), list) \
+                or not isinstance(desc.get("data"), dict) or "sha256" not in desc["data"]:
+            raise TaggerError(f"{path}: incomplete language model description")
+
+    @classmethod
+    def kind_class(cls, desc: dict) -> type:
+        return resolve(LM_CLASSES[desc["lm_kind"]])
+
+    @classmethod
+    def rebuild(cls, desc: dict, meta: dict, data, where: Path) -> "LanguageModel":
+        cfg, vocab = cls.config_and_vocab(desc, where)
+        return cls(cls.NET(cfg, len(vocab)), vocab, desc["tokenizer"]["name"], desc["tokenizer"]["version"], meta)
+
+    @classmethod
+    def config_and_vocab(cls, desc: dict, where: Path) -> tuple:
+        cfg = config_from_json(cls.CONFIG, desc.get("lm_config", {}), where)
+        try:
+            return cfg, Vocab(desc["vocab"])
+        except ValueError as e:
+            raise TaggerError(f"{where}: bad vocabulary: {e}")

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from tagger.core import TaggerError
 from tagger.lm.common import LanguageModel, padded_ngrams, predictable
+from tagger.models.saving import COUNTS
 
 SMOOTHINGS = ("kn", "addk")
 
@@ -53,7 +55,10 @@ def count_ngrams(id_lists: Sequence[Sequence[int]], order: int) -> list[list[int
 
 
 class NgramLM(LanguageModel):
+    """Saved as ``counts.json``: ``{"order": n, "counts": [[id_1, ..., id_n, count], ...]}``."""
     kind = "ngram"
+    CONFIG = NgramConfig
+    DATA_FILE, DATA_WHAT = COUNTS, "n-gram counts"
 
     def __init__(self, cfg: NgramConfig, counts: list[list[int]], vocab, tokenizer, tokenizer_version, meta=None):
         super().__init__(vocab, tokenizer, tokenizer_version, meta)
@@ -136,6 +141,23 @@ class NgramLM(LanguageModel):
         for w, c in self.succ[m][h]:
             p[w] += max(c - D, 0.0) / tot
         return p
+
+    # ---- the SavedModel hooks ---------------------------------------------------------
+    def describe(self) -> tuple[dict, object]:
+        return {"lm_kind": self.kind, "vocab": self.vocab.itos}, {"order": self.cfg.order, "counts": self.counts}
+
+    @classmethod
+    def rebuild(cls, desc: dict, meta: dict, data, where: Path) -> "NgramLM":
+        cfg, vocab = cls.config_and_vocab(desc, where)
+        path = where.parent / COUNTS
+        try:
+            counts = data["counts"]
+        except (KeyError, TypeError) as e:
+            raise TaggerError(f"{path}: unreadable n-gram counts: {e}")
+        n = int(desc["lm_config"]["order"])
+        if not isinstance(counts, list) or any(not isinstance(r, list) or len(r) != n + 1 for r in counts[:1000]):
+            raise TaggerError(f"{path}: n-gram counts do not fit order {n}")
+        return cls(cfg, counts, vocab, desc["tokenizer"]["name"], desc["tokenizer"]["version"], meta)
 
     def score_ids(self, id_lists) -> float:
         grams = padded_ngrams(id_lists, self.cfg.order).tolist()

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from tagger.models.tagger import CELLS
+from tagger.models.layers import CELLS
 from tagger.core import TaggerError
 from tagger.lm.common import EOS_ID, LanguageModel, predictable, stream_ids
 
@@ -91,6 +91,7 @@ def chunks(x: torch.Tensor, y: torch.Tensor, bptt: int):
 
 class RNNLM(LanguageModel):
     kind = "rnn"
+    CONFIG, NET = RNNLMConfig, RNNLMNet
 
     def __init__(self, net: RNNLMNet, vocab, tokenizer, tokenizer_version, meta=None):
         super().__init__(vocab, tokenizer, tokenizer_version, meta)

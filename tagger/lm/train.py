@@ -12,9 +12,8 @@ from typing import Optional, Sequence
 import torch
 from torch import nn
 
-from tagger.training.loop import EpochLoop
 from tagger.models.saving import resolve_device
-from tagger.training.tagger import Callback
+from tagger.training.loop import Callback, EpochLoop
 from tagger.core import TaggerError
 from tagger.lm.common import LMDataConfig, safe_exp, build_vocab, n_predicted, stream_ids, to_ids, tokenize_lines
 from tagger.lm.ngram import NgramConfig, train_ngram

@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 
 from tagger.models.encoding import Vocabs
-from tagger.models.tagger import CELLS, Tagger
+from tagger.models.layers import CELLS
+from tagger.models.tagger import Tagger
 from tagger.core import TaggerError
 
 

@@ -49,6 +49,7 @@ def window_tensors(id_lists, order: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 class WindowLM(LanguageModel):
     kind = "window"
+    CONFIG, NET = WindowConfig, WindowNet
 
     def __init__(self, net: WindowNet, vocab, tokenizer, tokenizer_version, meta=None):
         super().__init__(vocab, tokenizer, tokenizer_version, meta)

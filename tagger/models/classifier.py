@@ -1,17 +1,14 @@
 """Sentence classification (many-to-one) on ``TEXT<TAB>LABEL`` corpora:
 token embeddings -> the tagger's ``StackedRNN`` -> the final hidden states
 (forward at the last real token, backward at the first, concatenated) or the
-max-pooled outputs -> one linear layer. Trained like the tagger (Adam,
-clipping, length-bucketed batches, early stopping on dev accuracy, the best
-state kept; ``TrainConfig``), scored by accuracy, macro F1, a per-class
-report and a confusion matrix, saved as ``model.json`` (kind ``classifier``)
-plus ``weights.pt``."""
+max-pooled outputs -> one linear layer. ``ClassifierModel`` predicts on raw
+text, scores itself (accuracy, macro F1, per class, confusion matrix) and
+saves as ``model.json`` (kind ``classifier``) plus ``weights.pt``. Trained by
+``tagger.training.classifier`` on the shared epoch loop."""
 from __future__ import annotations
 
-import json
 import os
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -19,14 +16,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from tagger.models.encoding import length_batches, token_key
-from tagger.models.tagger import CELLS, StackedRNN
-from tagger.models.saving import MODEL_JSON, WEIGHTS, _sha256, atomic_torch_save, atomic_write_text, config_from_json, read_description, resolve_device, safe_torch_load
-from tagger.training.tagger import Callback, TrainConfig, holdout_split
 from tagger.core import Sentence, TaggerError
+from tagger.core.metrics import score_labels
+from tagger.models.encoding import length_batches, token_key
+from tagger.models.layers import CELLS, StackedRNN
+from tagger.models.saving import SavedModel, config_from_json
 from tagger.models.vocab import Vocab
 
-FORMAT_VERSION = 1
 POOLINGS = ("final", "max")
 
 
@@ -75,14 +71,21 @@ def encode_tokens(token_lists: Sequence[Sequence[str]], vocab: Vocab) -> tuple[t
     return torch.from_numpy(ids), torch.from_numpy(lengths)
 
 
-def _tokens(texts: Sequence[str], tokenizer: str, cbs=()) -> list[list[str]]:
+def tokens_of(texts: Sequence[str], tokenizer: str, cbs=()) -> list[list[str]]:
+    """The classifier's units of each text (cached), reporting ``on_tokenize`` to ``cbs``."""
     from tagger.tokenizers import get_tokenizer
     res = get_tokenizer(tokenizer).tokenize_many(list(texts), cache=True, workers=min(2, os.cpu_count() or 1),
                                                  progress=lambda d, t: [c.on_tokenize(d, t) for c in cbs])
     return [[token_key(t) for t in toks] for toks in res.tokens]
 
 
-class ClassifierModel:
+
+class ClassifierModel(SavedModel):
+    """A trained classifier. ``model.json`` keeps ``labels`` and ``vocab``;
+    everything else is ``meta``."""
+    KIND = "classifier"
+    NOT_META = ("labels", "vocab", "tokenizer", "weights")
+
     def __init__(self, module: Classifier, vocab: Vocab, labels: list[str], tokenizer: str,
                  tokenizer_version: str, meta: Optional[dict] = None):
         self.module, self.vocab, self.labels = module, vocab, list(labels)
@@ -97,133 +100,38 @@ class ClassifierModel:
         out = np.zeros((len(token_lists), len(self.labels)))
         for idx, T in length_batches(lengths, batch_size, shuffle=False):
             w = ids[idx, :T].to(device)
-            mask = torch.arange(T, device=device)[None, :] < lengths[idx].to(device)[:, None]
+            mask = torch.arange(T, device=device)[None, :] < lengths[idx].to(device)[:, None]  # (B, T)
             out[idx.numpy()] = self.module(w, mask).float().softmax(-1).cpu().numpy()
         return out
 
     def predict(self, texts: Sequence[str]) -> list[dict]:
-        p = self.probs_tokens(_tokens(texts, self.tokenizer))
+        p = self.probs_tokens(tokens_of(texts, self.tokenizer))
         return [{"text": t, "label": self.labels[int(row.argmax())],
                  "probs": {lab: round(float(v), 4) for lab, v in zip(self.labels, row)}} for t, row in zip(texts, p)]
 
     def evaluate(self, sentences: Sequence[Sentence], token_lists=None) -> dict:
-        toks = token_lists if token_lists is not None else _tokens([s.text for s in sentences], self.tokenizer)
+        """``score_labels`` of the predicted against the gold labels."""
+        toks = token_lists if token_lists is not None else tokens_of([s.text for s in sentences], self.tokenizer)
         pred = [self.labels[i] for i in self.probs_tokens(toks).argmax(1)]
         return score_labels([s.label for s in sentences], pred, self.labels)
 
-    # ---- saving and loading -------------------------------------------------
-    def save(self, directory) -> Path:
-        d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        atomic_torch_save({k: v.detach().cpu().contiguous() for k, v in self.module.state_dict().items()}, d / WEIGHTS)
-        desc = {"format_version": FORMAT_VERSION, "kind": "classifier", "labels": self.labels,
-                "tokenizer": {"name": self.tokenizer, "version": self.tokenizer_version}, "vocab": self.vocab.itos,
-                "weights": {"file": WEIGHTS, "sha256": _sha256(d / WEIGHTS)}, **self.meta}
-        atomic_write_text(d / MODEL_JSON, json.dumps(desc, ensure_ascii=False, indent=1))
-        return d
+    # ---- the SavedModel hooks -----------------------------------------------------
+    def describe(self) -> tuple[dict, object]:
+        return {"labels": self.labels, "vocab": self.vocab.itos}, self.module
 
     @classmethod
-    def load(cls, directory, device: str = "cpu") -> "ClassifierModel":
-        d = Path(directory)
-        path = d / MODEL_JSON
-        meta = read_description(d, "classifier")
-        if not all(isinstance(meta.get(k), list) for k in ("labels", "vocab")) or "sha256" not in meta.get("weights", {}):
+    def check(cls, desc: dict, path: Path) -> None:
+        if not all(isinstance(desc.get(k), list) for k in ("labels", "vocab")) \
+                or "sha256" not in desc.get("weights", {}):
             raise TaggerError(f"{path}: incomplete classifier description")
-        cfg = config_from_json(ClassifierConfig, meta.get("classifier_config", {}), path)
-        vocab = Vocab(meta["vocab"])
-        module = Classifier(cfg, len(vocab), len(meta["labels"]))
-        try:
-            module.load_state_dict(safe_torch_load(d / WEIGHTS, device, expect_sha=meta["weights"]["sha256"]))
-        except RuntimeError as e:
-            raise TaggerError(f"{d / WEIGHTS}: weights do not fit the model in {MODEL_JSON}: {str(e)[:200]}")
-        module.to(resolve_device(device)).eval()
-        keep = {k: v for k, v in meta.items() if k not in ("labels", "vocab", "tokenizer", "weights")}
-        return cls(module, vocab, meta["labels"], meta["tokenizer"]["name"], meta["tokenizer"]["version"], keep)
+
+    @classmethod
+    def rebuild(cls, desc: dict, meta: dict, data, where: Path) -> "ClassifierModel":
+        cfg = config_from_json(ClassifierConfig, desc.get("classifier_config", {}), where)
+        vocab = Vocab(desc["vocab"])
+        module = Classifier(cfg, len(vocab), len(desc["labels"]))
+        tok = desc["tokenizer"]
+        return cls(module, vocab, desc["labels"], tok["name"], tok["version"], meta)
 
 
-def score_labels(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> dict:
-    """Accuracy, macro F1 over the gold and predicted labels, per class, confusion matrix (rows gold)."""
-    names = list(labels) + sorted({g for g in gold if g not in labels})
-    index = {n: i for i, n in enumerate(names)}
-    cm = np.zeros((len(names), len(names)), dtype=np.int64)
-    for g, p in zip(gold, pred):
-        cm[index[g], index[p]] += 1
-    tp, support, predicted = np.diag(cm), cm.sum(1), cm.sum(0)
-    per_class = {}
-    for i, n in enumerate(names):
-        if support[i] == 0 and predicted[i] == 0:
-            continue
-        prec = tp[i] / predicted[i] if predicted[i] else 0.0
-        rec = tp[i] / support[i] if support[i] else 0.0
-        per_class[n] = {"precision": float(prec), "recall": float(rec),
-                        "f1": float(2 * prec * rec / (prec + rec)) if prec + rec else 0.0, "support": int(support[i])}
-    return {"accuracy": float(tp.sum() / max(len(gold), 1)),
-            "macro_f1": float(np.mean([c["f1"] for c in per_class.values()])) if per_class else 0.0,
-            "per_class": per_class, "confusion": {"labels": names, "matrix": cm.tolist()}, "sentences": len(gold)}
-
-
-def train_classifier(train: Sequence[Sentence], dev: Optional[Sequence[Sentence]] = None, *, tokenizer: str = "char",
-                     config: ClassifierConfig = ClassifierConfig(), train_config: TrainConfig = TrainConfig(),
-                     callbacks: Sequence[Callback] = ()) -> ClassifierModel:
-    from tagger.tokenizers import get_tokenizer
-    cbs, tc = list(callbacks), train_config
-    if dev is None:
-        train, dev = holdout_split(list(train), tc.dev_fraction)
-        for c in cbs:
-            c.on_message(f"no dev set: holding out {len(dev)} of the training sentences as dev")
-    if not train or not dev or any(s.label is None for s in list(train) + list(dev)):
-        raise TaggerError("classification needs TEXT<TAB>LABEL sentences: at least one for training and one for dev")
-    torch.manual_seed(tc.seed)
-    device = resolve_device(tc.device)
-    tr_tok, dv_tok = _tokens([s.text for s in train], tokenizer, cbs), _tokens([s.text for s in dev], tokenizer, cbs)
-    tok = get_tokenizer(tokenizer)
-    tok.close()
-    vocab = Vocab.build((t for toks in tr_tok for t in toks), config.min_freq)
-    labels = sorted({s.label for s in train})
-    module = Classifier(config, len(vocab), len(labels)).to(device)
-    model = ClassifierModel(module, vocab, labels, tok.name, tok.version,
-                            {"classifier_config": asdict(config), "train_config": asdict(tc)})
-    ids, lengths = encode_tokens(tr_tok, vocab)
-    y = torch.tensor([labels.index(s.label) for s in train])
-    _fit(model, ids.to(device), lengths, y.to(device), dev, dv_tok, tc, cbs)
-    return model
-
-
-def _fit(model, ids, lengths, y, dev, dv_tok, tc: TrainConfig, cbs) -> None:
-    opt = torch.optim.Adam(model.module.parameters(), lr=tc.lr)
-    gen = torch.Generator().manual_seed(tc.seed)
-    best, best_state, bad, history = -1.0, None, 0, []
-    for epoch in range(1, tc.epochs + 1):
-        model.module.train()
-        t0, total = time.perf_counter(), 0.0
-        batches = length_batches(lengths, tc.batch_size, shuffle=True, generator=gen)
-        for step, (idx, T) in enumerate(batches, 1):
-            idx_d = idx.to(ids.device)
-            mask = torch.arange(T, device=ids.device)[None, :] < lengths[idx].to(ids.device)[:, None]  # (B, T)
-            loss = nn.functional.cross_entropy(model.module(ids[idx_d, :T], mask).float(), y[idx_d])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.module.parameters(), tc.clip)
-            opt.step()
-            total += float(loss.detach()) * len(idx)
-            for c in cbs:
-                c.on_batch(epoch, step, len(batches))
-        seconds = time.perf_counter() - t0
-        scores = model.evaluate(dev, dv_tok)
-        improved = scores["accuracy"] > best
-        if improved:
-            best, bad = scores["accuracy"], 0
-            best_state = {k: v.detach().clone() for k, v in model.module.state_dict().items()}
-        else:
-            bad += 1
-        rec = {"epoch": epoch, "loss": total / len(y), "dev_accuracy": scores["accuracy"],
-               "dev_macro_f1": scores["macro_f1"], "train_seconds": seconds,
-               "sentences_per_s": len(y) / max(seconds, 1e-9), "best": improved}
-        history.append(rec)
-        for c in cbs:
-            c.on_epoch(dict(rec))
-        if bad >= tc.patience:
-            break
-    model.module.load_state_dict(best_state)
-    model.meta.update(history=history, best_epoch=max(history, key=lambda r: r["dev_accuracy"])["epoch"],
-                      dev_scores={k: v for k, v in model.evaluate(dev, dv_tok).items() if k != "confusion"})
+__all__ = ["POOLINGS", "ClassifierConfig", "Classifier", "ClassifierModel", "encode_tokens", "tokens_of"]

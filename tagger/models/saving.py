@@ -1,35 +1,176 @@
-"""A trained tagger: the module, its vocabularies and tokenizer, prediction on
-raw text, and saving/loading as plain JSON plus weights.
+"""Saving and loading every model kind: one :class:`SavedModel` base with one
+``save`` and one ``load``, two hooks per kind, and a small registry of kinds.
 
-A model directory holds ``model.json`` (format version, configs, vocabularies,
-tag set, tokenizer and version, history, scores, the weights' SHA-256) and
-``weights.pt`` (a state dict of tensors only). ``model.json`` is written last,
-each file through a temp file and a rename, so a crash never leaves a model
-that loads. Loading uses ``torch.load(weights_only=True)``: no code from the
+A model directory holds ``model.json`` (format version, kind, tokenizer and
+version, the data file with its SHA-256, plus the kind's own keys: configs,
+vocabularies, tags or labels, history, scores) and one data file:
+``weights.pt`` (a state dict of tensors only) or, for a kind whose data is
+plain JSON (an n-gram LM's ``counts.json``), that file. The data file is
+written first and ``model.json`` last, each through a temp file and a rename
+(``tagger.core.files``); an overwrite removes the old ``model.json`` first,
+so a crash never leaves a model that loads with mixed files. Loading checks
+the checksum and uses ``torch.load(weights_only=True)``: no code from the
 files ever runs.
-"""
+
+A kind implements :meth:`SavedModel.describe` (its own ``model.json`` keys
+and its data) and :meth:`SavedModel.rebuild` (the model from its checked
+description and data); the registry maps ``model.json``'s ``kind`` to its
+class, named lazily as ``"module:Class"`` for kinds in higher layers."""
 from __future__ import annotations
 
-import hashlib
+import importlib
 import json
-import os
 import pickle
-import tempfile
 from dataclasses import fields
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional, Union
 
 import torch
 
-from tagger.models.encoding import Vocabs, encode, length_batches
-from tagger.models.tagger import Tagger, TaggerConfig
-from tagger.core.units import token_tags_to_spans
-from tagger.core import TaggerError
+from tagger.core import TaggerError, files
 
-FORMAT_VERSION = 1
-MODEL_JSON, WEIGHTS, CHECKPOINT = "model.json", "weights.pt", "checkpoint.pt"
+from tagger.models.layout import CHECKPOINT, COUNTS, FORMAT_VERSION, MODEL_JSON, WEIGHTS  # noqa: F401
+KIND_NAMES = {"tagger": "tagger", "lm": "language model", "classifier": "classifier"}
+_REGISTRY: dict[str, Union[str, type]] = {
+    "tagger": "tagger.models.tagger:TaggerModel",
+    "lm": "tagger.lm.common:LanguageModel",
+    "classifier": "tagger.models.classifier:ClassifierModel",
+}
 
 
+# ---- the registry ------------------------------------------------------------------
+def register_kind(kind: str, cls: Union[str, type], name: Optional[str] = None) -> None:
+    """Register a model kind: its class, or ``"module:Class"`` imported on first use."""
+    _REGISTRY[kind] = cls
+    KIND_NAMES.setdefault(kind, name or kind)
+
+
+def resolve(ref: Union[str, type]) -> type:
+    """A class from a class or a ``"module:Class"`` string."""
+    if isinstance(ref, str):
+        module, _, name = ref.partition(":")
+        return getattr(importlib.import_module(module), name)
+    return ref
+
+
+def model_class(kind: str, where="") -> type:
+    """The registered class of ``kind``; a clear error for an unknown kind."""
+    if not isinstance(kind, str) or kind not in _REGISTRY:
+        raise TaggerError(f"{where}: unknown model kind {kind!r} "
+                          f"(expected {', '.join(list(_REGISTRY)[:-1])} or {list(_REGISTRY)[-1]})")
+    cls = _REGISTRY[kind] = resolve(_REGISTRY[kind])
+    return cls
+
+
+def kind_in(d) -> str:
+    """The ``kind`` named in a directory's model.json (``tagger`` when it cannot be read:
+    reading it properly then says what is wrong)."""
+    try:
+        kind = json.loads((Path(d) / MODEL_JSON).read_text(encoding="utf-8")).get("kind")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        return "tagger"
+    return "tagger" if kind is None else kind
+
+
+def read_any(d) -> dict:
+    """The checked model.json of a model directory of any registered kind."""
+    return model_class(kind_in(d), Path(d) / MODEL_JSON).read(d)
+
+
+def load_any(d, device: str = "cpu", kind: Optional[str] = None):
+    """A model directory loaded as its kind's class (``kind``: that kind or an error)."""
+    return model_class(kind or kind_in(d), Path(d) / MODEL_JSON).load(d, device=device)
+
+
+# ---- the base ----------------------------------------------------------------------
+class SavedModel:
+    """What every model kind shares on disk. Subclasses set ``KIND`` (the
+    registry name, ``model.json``'s ``kind``), ``DATA_KEY`` (the model.json
+    entry naming the data file), ``DATA_FILE``, ``NOT_META`` (model.json keys
+    not kept in ``meta`` on load) and implement the two hooks."""
+    KIND = ""
+    DATA_KEY = "weights"
+    DATA_FILE = WEIGHTS
+    NOT_META: tuple = ("tokenizer", "weights")
+    DATA_WHAT = "data file"    # a JSON data file, in messages
+    RECORD_TORCH = False       # add the torch version to the data entry (taggers always did)
+    tokenizer: str
+    tokenizer_version: str
+    meta: dict
+
+    # ---- the two hooks ------------------------------------------------------------
+    def describe(self) -> tuple[dict, object]:
+        """(this kind's own model.json keys, its data): a module, whose state
+        dict goes to ``weights.pt``, or a JSON-able value for a ``.json`` file."""
+        raise NotImplementedError
+
+    @classmethod
+    def rebuild(cls, desc: dict, meta: dict, data, where: Path) -> "SavedModel":
+        """The model from its checked description, the ``meta`` to keep and,
+        for a JSON data file, its parsed content (``None`` for weights: the
+        base loads them into ``model.module`` afterwards). ``where`` is the
+        model.json path, for messages."""
+        raise NotImplementedError
+
+    # ---- optional ------------------------------------------------------------------
+    @classmethod
+    def check(cls, desc: dict, path: Path) -> None:
+        """Refuse an incomplete description (beyond kind and version)."""
+
+    @classmethod
+    def kind_class(cls, desc: dict) -> type:
+        """The class that rebuilds ``desc`` (a kind with sub-kinds picks one)."""
+        return cls
+
+    # ---- saving and loading ---------------------------------------------------------
+    def save(self, directory) -> Path:
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        own, data = self.describe()
+        (d / MODEL_JSON).unlink(missing_ok=True)  # overwriting: no model at all until both files are new
+        path = d / self.DATA_FILE
+        if isinstance(data, torch.nn.Module):
+            atomic_torch_save({k: v.detach().cpu().contiguous() for k, v in data.state_dict().items()}, path)
+        else:
+            files.atomic_write_text(path, json.dumps(data, separators=(",", ":")))
+        entry = {"file": path.name, "sha256": files.sha256_file(path)}
+        if self.RECORD_TORCH:
+            entry["torch"] = torch.__version__
+        desc = {"format_version": FORMAT_VERSION, "kind": self.KIND,
+                "tokenizer": {"name": self.tokenizer, "version": self.tokenizer_version}, **own,
+                self.DATA_KEY: entry}
+        desc.update({k: v for k, v in self.meta.items() if k not in desc})
+        files.atomic_write_text(d / MODEL_JSON, json.dumps(desc, ensure_ascii=False, indent=1))
+        return d
+
+    @classmethod
+    def read(cls, directory) -> dict:
+        """The checked ``model.json`` of a directory of this kind."""
+        desc = read_description(Path(directory), cls.KIND)
+        cls.check(desc, Path(directory) / MODEL_JSON)
+        return desc
+
+    @classmethod
+    def load(cls, directory, device: str = "cpu"):
+        d = Path(directory)
+        desc = cls.read(d)
+        kind = cls.kind_class(desc)
+        path, sha = d / kind.DATA_FILE, desc[kind.DATA_KEY]["sha256"]
+        weights = path.suffix == ".pt"
+        data = None if weights else _read_json_data(path, sha, kind.DATA_WHAT)
+        state = safe_torch_load(path, device, expect_sha=sha) if weights else None
+        meta = {k: v for k, v in desc.items() if k not in kind.NOT_META}
+        model = kind.rebuild(desc, meta, data, d / MODEL_JSON)
+        if weights:
+            try:
+                model.module.load_state_dict(state)
+            except RuntimeError as e:
+                raise TaggerError(f"{path}: weights do not fit the model in {MODEL_JSON}: {str(e)[:200]}")
+            model.module.to(resolve_device(device)).eval()
+        return model
+
+
+# ---- helpers -----------------------------------------------------------------------
 def resolve_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -38,96 +179,6 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name.split(":")[0] not in ("cpu", "cuda"):
         raise TaggerError(f"unknown device {name!r} (choose from auto, cpu, cuda)")
     return torch.device(name)
-
-
-@torch.no_grad()
-def decode_encoded(module: Tagger, enc, batch_size: int) -> list[tuple[list[str], list[float]]]:
-    """Tags and confidences per sentence, in the original order."""
-    module.eval()
-    out: list = [([], [])] * len(enc)
-    device = next(module.parameters()).device
-    nonempty = torch.nonzero(enc.lengths > 0).squeeze(1)
-    lengths = enc.lengths[nonempty]
-    for idx, max_len in length_batches(lengths, batch_size, shuffle=False):
-        rows = nonempty[idx]
-        best, conf = module.predict(enc.batch(rows.to(device), max_len))
-        best, conf = best.cpu().tolist(), conf.cpu().tolist()
-        for r, b, c in zip(rows.tolist(), best, conf):
-            n = int(enc.lengths[r])
-            out[r] = ([module.tags[i] for i in b[:n]], c[:n])
-    return out
-
-
-class TaggerModel:
-    def __init__(self, module: Tagger, vocabs: Vocabs, tokenizer: str, tokenizer_version: str, meta: dict):
-        self.module, self.vocabs = module, vocabs
-        self.tokenizer, self.tokenizer_version, self.meta = tokenizer, tokenizer_version, meta
-
-    @staticmethod
-    def spans(tokens, tags, conf):
-        return token_tags_to_spans(tokens, tags, conf)
-
-    def predict(self, texts: Sequence[str], batch_size: int = 64, token_lists=None) -> list[dict]:
-        """JSON-able predictions, one per text: ``text``, ``tokens`` (surface
-        ``text``, ``start``, ``end``, ``tag``, ``confidence``, ``form``/``pos``
-        where the tokenizer has them) and ``entities`` (``text``, ``label``,
-        ``start``, ``end``, ``score``)."""
-        if token_lists is None:
-            from tagger.tokenizers import get_tokenizer
-            token_lists = get_tokenizer(self.tokenizer).tokenize_many(list(texts), cache=True).tokens
-        enc = encode(token_lists, self.vocabs)
-        decoded = decode_encoded(self.module, enc, batch_size)
-        return [self._result(t, toks, tags, conf) for t, toks, (tags, conf) in zip(texts, token_lists, decoded)]
-
-    def _result(self, text, toks, tags, conf) -> dict:
-        tokens = []
-        for tok, tag, c in zip(toks, tags, conf):
-            d = {"text": tok.text, "start": tok.start, "end": tok.end, "tag": tag, "confidence": round(c, 4)}
-            if tok.form is not None:
-                d["form"] = tok.form
-            if tok.pos is not None:
-                d["pos"] = tok.pos
-            tokens.append(d)
-        ents = [{"text": text[s.start:s.end], "label": s.label, "start": s.start, "end": s.end,
-                 "score": round(score, 4)} for s, score in self.spans(toks, tags, conf)]
-        return {"text": text, "tokens": tokens, "entities": ents}
-
-    # ---- saving and loading -------------------------------------------------
-    def to_json(self, weights_sha256: str) -> dict:
-        return {"format_version": FORMAT_VERSION, "kind": "tagger",
-                "tokenizer": {"name": self.tokenizer, "version": self.tokenizer_version},
-                "tags": list(self.vocabs.tags), "vocabs": self.vocabs.to_json(),
-                "weights": {"file": WEIGHTS, "sha256": weights_sha256,
-                            "torch": torch.__version__}, **self.meta}
-
-    def save(self, directory) -> Path:
-        d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().cpu().contiguous() for k, v in self.module.state_dict().items()}
-        (d / MODEL_JSON).unlink(missing_ok=True)  # overwriting: no model at all until both files are new
-        atomic_torch_save(state, d / WEIGHTS)
-        sha = _sha256(d / WEIGHTS)
-        atomic_write_text(d / MODEL_JSON, json.dumps(self.to_json(sha), ensure_ascii=False, indent=1))
-        return d
-
-    @classmethod
-    def load(cls, directory, device: str = "cpu") -> "TaggerModel":
-        d = Path(directory)
-        meta = read_model_json(d)
-        state = safe_torch_load(d / WEIGHTS, device, expect_sha=meta["weights"]["sha256"])
-        cfg = config_from_json(TaggerConfig, meta.get("tagger_config", {}), d / MODEL_JSON)
-        vocabs = Vocabs.from_json(meta["vocabs"])
-        module = Tagger(cfg, vocabs.sizes(), vocabs.tags)
-        try:
-            module.load_state_dict(state)
-        except RuntimeError as e:
-            raise TaggerError(f"{d / WEIGHTS}: weights do not fit the model in {MODEL_JSON}: {str(e)[:200]}")
-        module.to(resolve_device(device)).eval()
-        keep = {k: v for k, v in meta.items() if k not in ("vocabs", "tags", "tokenizer", "weights")}
-        return cls(module, vocabs, meta["tokenizer"]["name"], meta["tokenizer"]["version"], keep)
-
-
-KIND_NAMES = {"tagger": "tagger", "lm": "language model", "classifier": "classifier"}
 
 
 def read_description(d: Path, kind: str) -> dict:
@@ -152,15 +203,6 @@ def read_description(d: Path, kind: str) -> dict:
     return meta
 
 
-def read_model_json(d: Path) -> dict:
-    meta = read_description(d, "tagger")
-    missing = [k for k in ("weights", "vocabs", "tokenizer", "tags") if not isinstance(meta.get(k), (dict, list))]
-    if missing or not isinstance(meta["weights"], dict) or "sha256" not in meta["weights"]:
-        raise TaggerError(f"{Path(d) / MODEL_JSON}: incomplete model description "
-                          f"(missing {', '.join(missing) or 'weights.sha256'})")
-    return meta
-
-
 def config_from_json(cls, values: dict, where):
     names = {f.name for f in fields(cls)}
     unknown = sorted(set(values) - names)
@@ -169,12 +211,16 @@ def config_from_json(cls, values: dict, where):
     return cls(**values)
 
 
-def safe_torch_load(path: Path, device="cpu", expect_sha: Optional[str] = None):
-    """Tensors and plain containers only; anything else is refused."""
+def _check_file(path: Path, expect_sha: Optional[str]) -> None:
     if not path.is_file():
         raise TaggerError(f"{path}: missing")
-    if expect_sha is not None and _sha256(path) != expect_sha:
+    if expect_sha is not None and files.sha256_file(path) != expect_sha:
         raise TaggerError(f"{path}: does not match the checksum in {MODEL_JSON} (an interrupted save?)")
+
+
+def safe_torch_load(path: Path, device="cpu", expect_sha: Optional[str] = None):
+    """Tensors and plain containers only; anything else is refused."""
+    _check_file(path, expect_sha)
     try:
         return torch.load(path, map_location=resolve_device(device), weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, AttributeError, ValueError, TypeError) as e:
@@ -182,36 +228,27 @@ def safe_torch_load(path: Path, device="cpu", expect_sha: Optional[str] = None):
         raise TaggerError(f"{path}: refused: not a plain tensor file ({first})")
 
 
+def _read_json_data(path: Path, expect_sha: str, what: str):
+    _check_file(path, expect_sha)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise TaggerError(f"{path}: unreadable {what}: {e}")
+
+
 def load_checkpoint(directory) -> dict:
     return safe_torch_load(Path(directory) / CHECKPOINT, "cpu")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _atomic(path: Path, write) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    _atomic(path, lambda f: f.write(text.encode("utf-8")))
-
-
 def atomic_torch_save(obj, path: Path) -> None:
-    _atomic(path, lambda f: torch.save(obj, f))
+    """``torch.save`` through the one atomic writer (checkpoints, weights)."""
+    files.atomic_write(path, lambda f: torch.save(obj, f))
+
+
+def save_checkpoint(state: dict, directory) -> None:
+    atomic_torch_save(state, Path(directory) / CHECKPOINT)
+
+
+__all__ = ["SavedModel", "register_kind", "model_class", "read_any", "load_any", "read_description",
+           "config_from_json", "safe_torch_load", "resolve_device", "load_checkpoint", "atomic_torch_save",
+           "save_checkpoint", "MODEL_JSON", "WEIGHTS", "CHECKPOINT", "COUNTS", "FORMAT_VERSION", "KIND_NAMES"]

@@ -1,5 +1,7 @@
 """The BiLSTM/GRU(-CRF) tagger: NCRF++'s layering (characters -> token ->
-sequence -> inference) with Flair's keyword names.
+sequence -> inference) with Flair's keyword names; and ``TaggerModel``, the
+trained tagger (module, vocabularies, tokenizer) that predicts on raw text
+and saves as ``model.json`` (kind ``tagger``) plus ``weights.pt``.
 
 ``forward`` maps a padded, masked batch to emissions (B, T, C). The module
 holds no state between batches.
@@ -7,15 +9,18 @@ holds no state between batches.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from pathlib import Path
+from typing import Optional, Sequence
 
 import torch
 from torch import nn
 
+from tagger.core.units import token_tags_to_spans
 from tagger.models.crf import CRF, bio_constraints, constrained_argmax
-
-CELLS = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}
-
+from tagger.models.encoding import Vocabs, encode, length_batches
+from tagger.models.layers import CELLS, CharEncoder, StackedRNN
+from tagger.models.saving import SavedModel, config_from_json
+from tagger.core import TaggerError
 
 @dataclass(frozen=True)
 class TaggerConfig:
@@ -34,83 +39,6 @@ class TaggerConfig:
     bigram_dim: int = 64            # character-bigram embedding (char units), 0 = off
     layer_norm: bool = False
     unk_dropout: float = 0.2        # in training, replace sparse ids (token, bigram, morpheme) by <unk>
-
-
-class CharEncoder(nn.Module):
-    """Encodes each token from its characters: (B, T, L) -> (B, T, out_dim)."""
-
-    def __init__(self, n_chars: int, cfg: TaggerConfig):
-        super().__init__()
-        self.kind = cfg.char_encoder
-        self.emb = nn.Embedding(n_chars, cfg.char_dim, padding_idx=0)
-        if self.kind == "cnn":
-            self.conv = nn.Conv1d(cfg.char_dim, cfg.char_hidden, kernel_size=3, padding=1)
-            self.out_dim = cfg.char_hidden
-        else:
-            self.rnn = nn.LSTM(cfg.char_dim, cfg.char_hidden // 2, batch_first=True, bidirectional=True)
-            self.out_dim = 2 * (cfg.char_hidden // 2)
-
-    def forward(self, chars: torch.Tensor) -> torch.Tensor:
-        B, T, L = chars.shape
-        flat = chars.reshape(B * T, L)                                  # (B*T, L)
-        x = self.emb(flat)                                              # (B*T, L, char_dim)
-        pad = flat.eq(0).unsqueeze(2)                                   # (B*T, L, 1)
-        if self.kind == "cnn":
-            h = self.conv(x.transpose(1, 2)).transpose(1, 2)            # (B*T, L, H)
-        else:
-            h, _ = self.rnn(x)                                          # (B*T, L, H)
-        h = h.masked_fill(pad, -1e4).max(dim=1).values                  # (B*T, H)
-        h = h.masked_fill(pad.all(dim=1), 0.0)                          # empty (pad) tokens -> 0
-        return h.reshape(B, T, -1)                                      # (B, T, H)
-
-
-def reverse_index(mask: torch.Tensor) -> torch.Tensor:
-    """(B, T) indices that reverse each row's valid prefix and keep the padding."""
-    T = mask.size(1)
-    t = torch.arange(T, device=mask.device).unsqueeze(0)                # (1, T)
-    lengths = mask.sum(1, keepdim=True)                                 # (B, 1)
-    return torch.where(t < lengths, lengths - 1 - t, t)                 # (B, T)
-
-
-class StackedRNN(nn.Module):
-    """Layers of ``nn.LSTM/GRU/RNN`` over padded batches. The backward
-    direction reads each sentence reversed within its own length (a gather),
-    so padding at the end never reaches a real position and no packing is
-    needed: packed sequences cost O(T^2) memory traffic in the CPU backward
-    and are slower on cuDNN too. Dropout sits between layers only, never on
-    the recurrent connection."""
-
-    def __init__(self, cell: str, input_size: int, hidden: int, num_layers: int,
-                 bidirectional: bool, dropout: float):
-        super().__init__()
-        make = getattr(nn, CELLS[cell])
-        dirs = 2 if bidirectional else 1
-        sizes = [input_size] + [hidden * dirs] * (num_layers - 1)
-        self.fwd = nn.ModuleList([make(d, hidden, batch_first=True) for d in sizes])
-        self.bwd = nn.ModuleList([make(d, hidden, batch_first=True) for d in sizes]) if bidirectional else None
-        self.drop = nn.Dropout(dropout)
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        B, T = mask.shape
-        rows = None
-        if self.bwd is not None:   # reversal as a row gather of the (B*T, D) view: faster than gather
-            rows = (reverse_index(mask) + T * torch.arange(B, device=mask.device).unsqueeze(1)).reshape(-1)
-        for layer, fwd in enumerate(self.fwd):
-            if layer > 0:
-                x = self.drop(x)                                        # between layers only
-            out, _ = fwd(x)                                             # (B, T, H)
-            if self.bwd is not None:
-                back, _ = self.bwd[layer](_rows(x, rows))
-                out = torch.cat([out, _rows(back, rows)], dim=2)
-            x = out                                                     # (B, T, H*dirs)
-        return x
-
-
-def _rows(x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-    """(B, T, D) -> the same with time positions permuted by flat ``rows``."""
-    B, T, D = x.shape
-    return x.reshape(B * T, D).index_select(0, rows).view(B, T, D)
-
 
 class Tagger(nn.Module):
     """Inputs (dict of tensors, B x T unless said): ``words``; ``mask`` (bool);
@@ -202,3 +130,88 @@ class Tagger(nn.Module):
         conf = probs.gather(2, best.unsqueeze(2)).squeeze(2) * mask
         return best, conf
 
+
+@torch.no_grad()
+def decode_encoded(module: Tagger, enc, batch_size: int) -> list[tuple[list[str], list[float]]]:
+    """Tags and confidences per sentence, in the original order."""
+    module.eval()
+    out: list = [([], [])] * len(enc)
+    device = next(module.parameters()).device
+    nonempty = torch.nonzero(enc.lengths > 0).squeeze(1)
+    lengths = enc.lengths[nonempty]
+    for idx, max_len in length_batches(lengths, batch_size, shuffle=False):
+        rows = nonempty[idx]
+        best, conf = module.predict(enc.batch(rows.to(device), max_len))
+        best, conf = best.cpu().tolist(), conf.cpu().tolist()
+        for r, b, c in zip(rows.tolist(), best, conf):
+            n = int(enc.lengths[r])
+            out[r] = ([module.tags[i] for i in b[:n]], c[:n])
+    return out
+
+
+class TaggerModel(SavedModel):
+    """A trained tagger. ``model.json`` keeps ``tags``, ``vocabs`` and, under
+    ``weights``, the torch version too; everything else is ``meta``."""
+    KIND = "tagger"
+    NOT_META = ("vocabs", "tags", "tokenizer", "weights")
+    RECORD_TORCH = True
+
+    def __init__(self, module: Tagger, vocabs: Vocabs, tokenizer: str, tokenizer_version: str, meta: dict):
+        self.module, self.vocabs = module, vocabs
+        self.tokenizer, self.tokenizer_version, self.meta = tokenizer, tokenizer_version, meta
+
+    @staticmethod
+    def spans(tokens, tags, conf):
+        return token_tags_to_spans(tokens, tags, conf)
+
+    def predict(self, texts: Sequence[str], batch_size: int = 64, token_lists=None) -> list[dict]:
+        """JSON-able predictions, one per text: ``text``, ``tokens`` (surface
+        ``text``, ``start``, ``end``, ``tag``, ``confidence``, ``form``/``pos``
+        where the tokenizer has them) and ``entities`` (``text``, ``label``,
+        ``start``, ``end``, ``score``)."""
+        if token_lists is None:
+            from tagger.tokenizers import get_tokenizer
+            token_lists = get_tokenizer(self.tokenizer).tokenize_many(list(texts), cache=True).tokens
+        enc = encode(token_lists, self.vocabs)
+        decoded = decode_encoded(self.module, enc, batch_size)
+        return [self._result(t, toks, tags, conf) for t, toks, (tags, conf) in zip(texts, token_lists, decoded)]
+
+    def _result(self, text, toks, tags, conf) -> dict:
+        tokens = []
+        for tok, tag, c in zip(toks, tags, conf):
+            d = {"text": tok.text, "start": tok.start, "end": tok.end, "tag": tag, "confidence": round(c, 4)}
+            if tok.form is not None:
+                d["form"] = tok.form
+            if tok.pos is not None:
+                d["pos"] = tok.pos
+            tokens.append(d)
+        ents = [{"text": text[s.start:s.end], "label": s.label, "start": s.start, "end": s.end,
+                 "score": round(score, 4)} for s, score in self.spans(toks, tags, conf)]
+        return {"text": text, "tokens": tokens, "entities": ents}
+
+    # ---- the SavedModel hooks -----------------------------------------------------
+    def describe(self) -> tuple[dict, object]:
+        return {"tags": list(self.vocabs.tags), "vocabs": self.vocabs.to_json()}, self.module
+
+    @classmethod
+    def check(cls, desc: dict, path: Path) -> None:
+        missing = [k for k in ("weights", "vocabs", "tokenizer", "tags") if not isinstance(desc.get(k), (dict, list))]
+        if missing or not isinstance(desc["weights"], dict) or "sha256" not in desc["weights"]:
+            raise TaggerError(f"{path}: incomplete model description "
+                              f"(missing {', '.join(missing) or 'weights.sha256'})")
+
+    @classmethod
+    def rebuild(cls, desc: dict, meta: dict, data, where: Path) -> "TaggerModel":
+        cfg = config_from_json(TaggerConfig, desc.get("tagger_config", {}), where)
+        vocabs = Vocabs.from_json(desc["vocabs"])
+        module = Tagger(cfg, vocabs.sizes(), vocabs.tags)
+        return cls(module, vocabs, desc["tokenizer"]["name"], desc["tokenizer"]["version"], meta)
+
+
+def read_model_json(d) -> dict:
+    """The checked ``model.json`` of a tagger directory."""
+    return TaggerModel.read(d)
+
+
+__all__ = ["Tagger", "TaggerConfig", "TaggerModel",
+           "decode_encoded", "read_model_json"]

@@ -11,9 +11,9 @@ trains them in the run process (``run_worker``).
      "model": {<ClassifierConfig fields>}, "train": {<TrainConfig fields>}}
 
 The LM reads the sentence text of any dataset (labels ignored); the
-classifier needs ``text-label`` datasets. Window/RNN LMs resume from their
-last checkpoint; a classifier keeps no checkpoint between
-epochs: resuming one starts it again from the beginning."""
+classifier needs ``text-label`` datasets. Window/RNN LMs and classifiers
+checkpoint every epoch and resume from their last checkpoint; an n-gram LM
+keeps none: resuming one counts again."""
 from __future__ import annotations
 
 from dataclasses import fields
@@ -60,7 +60,7 @@ def _positive(values: dict, names) -> None:
 def _check_lm(cfg: dict) -> None:
     from tagger.lm import CONFIGS, KINDS, LMDataConfig, LMTrainConfig
     from tagger.lm.ngram import check_config
-    from tagger.models.tagger import CELLS
+    from tagger.models.layers import CELLS
     kind = cfg.setdefault("lm_kind", "ngram")
     if kind not in KINDS:
         raise TaggerError(f"unknown LM kind {kind!r} (choose from {', '.join(KINDS)})")
@@ -85,8 +85,8 @@ def _check_lm(cfg: dict) -> None:
 
 def _check_classifier(ws: Workspace, cfg: dict) -> None:
     from tagger.models.classifier import POOLINGS, ClassifierConfig
-    from tagger.models.tagger import CELLS
-    from tagger.training.tagger import TrainConfig
+    from tagger.models.layers import CELLS
+    from tagger.training.loop import TrainConfig
     for key in ("train_id", "dev_id"):
         d = ws.dataset(cfg[key]) if cfg.get(key) else None
         if d is not None and d["format"] != "text-label":
@@ -113,7 +113,7 @@ def check_task(ws: Workspace, cfg: dict) -> None:
 def epochs_of(cfg: dict) -> int:
     """The epochs a run trains at most (0 for an n-gram LM: it only counts)."""
     from tagger.lm import LMTrainConfig
-    from tagger.training.tagger import TrainConfig
+    from tagger.training.loop import TrainConfig
     task, train = task_of(cfg), cfg.get("train") or {}
     if task == "lm":
         return 0 if cfg.get("lm_kind") == "ngram" else int(train.get("epochs") or LMTrainConfig().epochs)
@@ -140,7 +140,7 @@ def _labelled(ws: Workspace, dataset_id) -> list:
 
 
 def train_task(ws: Workspace, cfg: dict, callbacks, resume=None):
-    """Train the run's LM or classifier with ``callbacks`` (an LM from the
+    """Train the run's LM or classifier with ``callbacks`` (from the
     checkpoint ``resume`` when given); returns the model."""
     if task_of(cfg) == "lm":
         from tagger.lm import CONFIGS, LMDataConfig, LMTrainConfig, train_lm
@@ -148,9 +148,10 @@ def train_task(ws: Workspace, cfg: dict, callbacks, resume=None):
         return train_lm(_texts(ws, cfg["train_id"]), dev, kind=cfg["lm_kind"], tokenizer=cfg["tokenizer"],
                         config=CONFIGS[cfg["lm_kind"]](**cfg["lm"]), train_config=LMTrainConfig(**cfg["train"]),
                         data_config=LMDataConfig(**cfg.get("data", {})), callbacks=callbacks, resume=resume)
-    from tagger.models.classifier import ClassifierConfig, train_classifier
-    from tagger.training.tagger import TrainConfig
+    from tagger.models.classifier import ClassifierConfig
+    from tagger.training.classifier import train_classifier
+    from tagger.training.loop import TrainConfig
     dev = _labelled(ws, cfg["dev_id"]) if cfg.get("dev_id") else None
     return train_classifier(_labelled(ws, cfg["train_id"]), dev, tokenizer=cfg["tokenizer"],
                             config=ClassifierConfig(**cfg["model"]), train_config=TrainConfig(**cfg["train"]),
-                            callbacks=callbacks)
+                            callbacks=callbacks, resume=resume)

@@ -14,7 +14,7 @@ import traceback
 
 from tagger.runs.tasks import task_of
 from tagger.core import TaggerError
-from tagger.training.tagger import Callback
+from tagger.training.loop import Callback
 from tagger.workspace.store import Workspace
 
 
@@ -87,27 +87,19 @@ class RunReporter(Callback):
                        eta_s=None)
 
     def on_checkpoint(self, state: dict) -> None:
-        from tagger.models.saving import CHECKPOINT, atomic_torch_save
-        atomic_torch_save(state, self.folder / CHECKPOINT)
+        from tagger.models.saving import save_checkpoint
+        save_checkpoint(state, self.folder)
 
 
 def _resume_state(folder):
-    """The checkpoint dict ready for ``train(resume=...)``, with its configs, or None."""
-    from tagger.models.encoding import Vocabs
-    from tagger.models.tagger import TaggerConfig
-    from tagger.models.saving import CHECKPOINT, config_from_json, load_checkpoint
-    from tagger.training.tagger import TrainConfig
-    if not (folder / CHECKPOINT).is_file():
-        return None
-    ck = load_checkpoint(folder)
-    ck["vocabs"] = Vocabs.from_json(ck["vocabs"])
-    mc = config_from_json(TaggerConfig, ck["meta"]["tagger_config"], folder)
-    tc = config_from_json(TrainConfig, ck["meta"]["train_config"], folder)
-    return ck, mc, tc
+    """A tagger run's ``train(...)`` arguments from its last checkpoint, or None."""
+    from tagger.models.saving import CHECKPOINT
+    from tagger.training.tagger import resume_from
+    return resume_from(folder) if (folder / CHECKPOINT).is_file() else None
 
 
-def _lm_checkpoint(folder):
-    """A window/RNN LM run's last checkpoint (plain tensors only), or None."""
+def _checkpoint(folder):
+    """An LM or classifier run's last checkpoint (plain tensors only), or None."""
     from tagger.models.saving import CHECKPOINT, load_checkpoint
     return load_checkpoint(folder) if (folder / CHECKPOINT).is_file() else None
 
@@ -135,14 +127,12 @@ def _train(ws: Workspace, rid: str, cfg: dict):
     dev_c = ws.corpus(cfg["dev_id"], corrected=bool(cfg.get("corrected"))) if cfg.get("dev_id") else None
     resumed = _resume_state(folder)
     epochs = int(cfg["train"].get("epochs", 30))
-    reporter = RunReporter(ws, rid, epochs, start_epoch=resumed[0]["epoch"] if resumed else 0)
+    reporter = RunReporter(ws, rid, epochs, start_epoch=resumed["resume"]["epoch"] if resumed else 0)
     if resumed:
-        reporter.on_message(f"resuming after epoch {resumed[0]['epoch']}")
+        reporter.on_message(f"resuming after epoch {resumed['resume']['epoch']}")
+        resumed.pop("tokenizer")  # the run's own tokenizer, as before
     model = api.train(train_c, dev_c, tokenizer=cfg["tokenizer"], callbacks=[reporter],
-                      resume=resumed[0] if resumed else None,
-                      model_config=resumed[1] if resumed else None,
-                      train_config=resumed[2] if resumed else None,
-                      **({} if resumed else {**cfg["model"], **cfg["train"]}))
+                      **(resumed or {**cfg["model"], **cfg["train"]}))
     return _register(ws, rid, cfg, model, device, reporter)
 
 
@@ -157,13 +147,13 @@ def _register(ws: Workspace, rid: str, cfg: dict, model, device: str, reporter) 
 
 
 def _train_task(ws: Workspace, rid: str, cfg: dict, device: str) -> str:
-    """A language model or a sentence classifier. Window and RNN LMs resume
-    from their last checkpoint; an n-gram counts in one go, and a classifier
-    keeps no checkpoint, so a resumed run of those starts again."""
+    """A language model or a sentence classifier. Window and RNN LMs and
+    classifiers resume from their last checkpoint; an n-gram counts in one
+    go (it keeps none), so a resumed run of it starts again."""
     from tagger.runs.tasks import TASK_NAMES, epochs_of, train_task
     task = task_of(cfg)
     folder = ws.root / "runs" / rid
-    resume = _lm_checkpoint(folder) if task == "lm" else None
+    resume = _checkpoint(folder) if task in ("lm", "classifier") else None
     start = int(resume["epoch"]) if resume else 0
     reporter = RunReporter(ws, rid, epochs_of(cfg), start_epoch=start, task=task)
     if resume:

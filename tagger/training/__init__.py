@@ -1,3 +1,5 @@
-"""Training: the epoch loop and its callbacks (``loop``), the tagger's
-training (``tagger``), the classifier's, and silver POS corpora (``silver``).
+"""Training: the epoch loop, its callbacks, ``TrainConfig`` and the dev
+split (``loop``), the tagger's training and resuming (``tagger``), the
+classifier's (``classifier``), and silver POS corpora (``silver``). Never
+imports the language models: the LM transfer comes in as ``init``.
 Named ``training`` so that it never shadows the function ``tagger.train``."""

@@ -6,12 +6,16 @@ and resuming from one (optimizer, generator and torch RNG included, so a
 resumed run ends where the uninterrupted one does).
 
 A subclass implements ``one_epoch() -> record`` (calling :meth:`keep_if_best`
-with its dev score) and may add keys to :meth:`checkpoint`."""
+with its dev score) and may add keys to :meth:`checkpoint`. What every trainer
+shares without torch (``TrainConfig``, ``Callback``, ``say``,
+``holdout_split``) is in :mod:`tagger.training.hooks` and re-exported here."""
 from __future__ import annotations
 
 import math
 
 import torch
+
+from tagger.training.hooks import Callback, TrainConfig, holdout_split, say  # noqa: F401  (re-exported)
 
 
 class EpochLoop:

@@ -1,55 +1,29 @@
 """Training: tokenize (cached) -> project gold spans -> encode once -> epochs
 of length-bucketed batches, early stopping on dev entity F1 at the corpus's
 own granularity, the best state kept. Reports through callbacks and returns
-the history; prints nothing."""
+the history; prints nothing. A fresh module can be initialised by an
+``init`` callable (``tagger.api`` passes the LM transfer): training never
+imports the language models."""
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, dataclass, replace
-from typing import Optional, Sequence
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Callable, Optional, Sequence
 
 import torch
 
 from tagger import scoring as ev
-from tagger.models.encoding import DataConfig, Vocabs, build_vocabs, encode, length_batches, oov_rate
-from tagger.training.loop import EpochLoop
-from tagger.models.tagger import Tagger, TaggerConfig
-from tagger.core.units import spans_to_token_tags
-from tagger.models.saving import TaggerModel, decode_encoded, resolve_device
 from tagger.core import Sentence, TaggerError
+from tagger.core.units import spans_to_token_tags
+from tagger.models.encoding import DataConfig, Vocabs, build_vocabs, encode, length_batches, oov_rate
+from tagger.models.saving import config_from_json, load_checkpoint, resolve_device
+from tagger.models.tagger import Tagger, TaggerConfig, TaggerModel, decode_encoded
+from tagger.training.loop import Callback, EpochLoop, TrainConfig, holdout_split, say as _say
 
-
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = 50
-    batch_size: int = 32
-    lr: float = 2e-3
-    clip: float = 5.0
-    patience: int = 8             # epochs without a better dev F1 before stopping
-    seed: int = 1
-    device: str = "auto"          # auto | cpu | cuda
-    dev_fraction: float = 0.1     # held out of train when no dev set is given
-    eval_batch_size: int = 256
-    init_lm: str = ""             # an RNN LM directory to start from (same token unit), see transfer.py
-
-
-class Callback:
-    """Hooks ``train`` calls; override what you need. All default to no-ops."""
-    def on_message(self, text: str) -> None: ...
-    def on_tokenize(self, done: int, total: int) -> None: ...
-    def on_batch(self, epoch: int, step: int, steps: int) -> None: ...
-    def on_epoch(self, record: dict) -> None: ...
-    def on_checkpoint(self, state: dict) -> None: ...
-
-
-def holdout_split(sentences: Sequence[Sentence], fraction: float):
-    """A deterministic dev split: every k-th sentence (k = round(1/fraction));
-    a corpus too small for that gives its last sentence."""
-    k = max(2, min(round(1 / fraction), len(sentences)))
-    train = [s for i, s in enumerate(sentences) if i % k != k - 1]
-    dev = [s for i, s in enumerate(sentences) if i % k == k - 1]
-    return train, dev
+# init(module, vocabs, tokenizer_name) -> a JSON-able report, kept as meta["transfer"]
+Init = Callable[[Tagger, Vocabs, str], dict]
 
 
 def _tokenize(tokenizer, sentences, cbs, what: str):
@@ -59,11 +33,6 @@ def _tokenize(tokenizer, sentences, cbs, what: str):
     for idx, reason in res.fallbacks:
         _say(cbs, f"{what} sentence {idx + 1}: {tokenizer.name} fallback: {reason}")
     return res
-
-
-def _say(cbs, text):
-    for c in cbs:
-        c.on_message(text)
 
 
 def prepare(train_s, dev_s, tokenizer, vocabs: Optional[Vocabs], types, cbs, data_cfg, bigrams):
@@ -93,9 +62,11 @@ def train(train_sentences: Sequence[Sentence], dev_sentences: Optional[Sequence[
           tokenizer: str = "char", model_config: TaggerConfig = TaggerConfig(),
           train_config: TrainConfig = TrainConfig(), data_config: DataConfig = DataConfig(),
           granularity: str = "char", scheme: str = "bio", callbacks: Sequence[Callback] = (),
-          resume: Optional[dict] = None) -> TaggerModel:
+          resume: Optional[dict] = None, init: Optional[Init] = None) -> TaggerModel:
     """Train a tagger; returns the model at its best dev epoch. ``resume`` is a
-    checkpoint dict (see ``TaggerModel.load_checkpoint``) to continue from."""
+    checkpoint dict (see :func:`resume_from`) to continue from. ``init``
+    initialises the fresh module (not on resume): with ``init_lm`` set,
+    ``tagger.api.train`` passes ``partial(init_from_lm, path=init_lm)``."""
     from tagger.tokenizers import get_tokenizer
     cbs, cfg = list(callbacks), train_config
     if dev_sentences is None:
@@ -114,26 +85,42 @@ def train(train_sentences: Sequence[Sentence], dev_sentences: Optional[Sequence[
     module = Tagger(model_config, vocabs.sizes(), vocabs.tags)
     meta = {"tagger_config": asdict(model_config), "train_config": asdict(cfg),
             "data_config": asdict(data_config), "granularity": granularity, "scheme": scheme, "tokenize": stats}
-    if cfg.init_lm and not resume:
-        meta["transfer"] = _transfer(module, vocabs, tok.name, cfg.init_lm, cbs)
+    if cfg.init_lm and init is None and not resume:
+        raise TaggerError(f"init_lm {cfg.init_lm}: starting from an LM needs tagger.api.train (or init=)")
+    if init is not None and not resume:
+        meta["transfer"] = _initialise(init, module, vocabs, tok.name, cbs)
     model = TaggerModel(module.to(device), vocabs, tok.name, tok.version, meta)
-    loop = _Loop(model, enc_tr.to(device), enc_dv.to(device), dev_sentences, cfg, cbs, device)
+    loop = TaggerLoop(model, enc_tr.to(device), enc_dv.to(device), dev_sentences, cfg, cbs, device)
     if resume:
         loop.restore(resume)
     loop.run()
     return model
 
 
-def _transfer(module, vocabs, tokenizer, path, cbs) -> dict:
-    from tagger.lm.transfer import init_from_lm
-    report = init_from_lm(module, vocabs, tokenizer, path)
-    _say(cbs, f"started from the LM {path}: {report['embeddings_copied']} of {report['vocabulary']} token "
-              "embeddings; first forward layer " + ("copied" if report["first_layer"]
-                                                     else f"not copied: {report['first_layer_skipped']}"))
+def _initialise(init: Init, module, vocabs, tokenizer, cbs) -> dict:
+    report = init(module, vocabs, tokenizer)
+    if "lm" in report:
+        _say(cbs, f"started from the LM {report['lm']}: {report['embeddings_copied']} of {report['vocabulary']} "
+                  "token embeddings; first forward layer " + ("copied" if report["first_layer"]
+                                                              else f"not copied: {report['first_layer_skipped']}"))
     return report
 
 
-class _Loop(EpochLoop):
+def resume_from(directory) -> dict:
+    """A tagger's ``checkpoint.pt`` in ``directory``, ready to continue: the
+    keyword arguments of ``train``/``api.train`` (``resume`` with its
+    vocabularies rebuilt, ``model_config``, ``train_config``, ``data_config``,
+    ``tokenizer``) from the configs the checkpoint recorded."""
+    ck = load_checkpoint(directory)
+    ck["vocabs"] = Vocabs.from_json(ck["vocabs"])
+    meta, where = ck["meta"], Path(directory)
+    return {"resume": ck, "model_config": config_from_json(TaggerConfig, meta["tagger_config"], where),
+            "train_config": config_from_json(TrainConfig, meta["train_config"], where),
+            "data_config": config_from_json(DataConfig, meta.get("data_config", {}), where),
+            "tokenizer": ck["tokenizer"][0]}
+
+
+class TaggerLoop(EpochLoop):
     """The tagger's epochs: a length-bucketed pass, then dev scores at the
     corpus's granularity (entity F1, or token accuracy for plain labels)."""
     BEST_KEY = "best_f1"
@@ -207,4 +194,4 @@ def with_overrides(cfg, **kw):
     return replace(cfg, **{k: v for k, v in kw.items() if v is not None})
 
 
-__all__ = ["TrainConfig", "Callback", "train", "holdout_split", "with_overrides"]
+__all__ = ["TrainConfig", "Callback", "train", "holdout_split", "with_overrides", "resume_from", "prepare"]

@@ -15,13 +15,13 @@ import time
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from tagger.models.saving import KIND_NAMES, MODEL_JSON, WEIGHTS, read_description, read_model_json
+from tagger.models import saving
+from tagger.models.saving import COUNTS, KIND_NAMES, MODEL_JSON, WEIGHTS
 from tagger.core import TaggerError
 from tagger.workspace.store import Workspace, check_id, check_upload_size, clean_name, new_id
 
 MAX_ZIP_MEMBER = 2 << 30
 KINDS = ("tagger", "lm", "classifier")
-COUNTS = "counts.json"            # an n-gram LM's data file (tagger.lm.io)
 DATA_FILES = (WEIGHTS, COUNTS)
 _LOADED: dict = {}
 
@@ -50,39 +50,16 @@ def summary_of(meta: dict) -> dict:
 
 def read_any(d) -> dict:
     """The checked model.json of a model directory of any kind."""
-    path = Path(d) / MODEL_JSON
-    try:
-        kind = json.loads(path.read_text(encoding="utf-8")).get("kind")
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
-        kind = "tagger"  # read_description says what is wrong with it
-    if kind == "lm":
-        from tagger.lm.io import read_lm_json
-        return read_lm_json(Path(d))
-    if kind == "classifier":
-        return read_description(Path(d), "classifier")
-    if kind not in (None, "tagger"):
-        raise TaggerError(f"{path}: unknown model kind {kind!r} (expected tagger, lm or classifier)")
-    return read_model_json(Path(d))
+    return saving.read_any(Path(d))
 
 
 def load_dir(d, kind: str, device: str = "cpu"):
-    """A model directory loaded as its kind's class."""
-    if kind == "lm":
-        from tagger.lm import load_lm
-        return load_lm(d, device=device)
-    if kind == "classifier":
-        from tagger.models.classifier import ClassifierModel
-        return ClassifierModel.load(d, device=device)
-    from tagger.models.saving import TaggerModel
-    return TaggerModel.load(d, device=device)
+    """A model directory loaded as its kind's class (the registry of kinds)."""
+    return saving.load_any(d, device=device, kind=kind)
 
 
 def kind_of(model) -> str:
-    from tagger.lm.common import LanguageModel
-    if isinstance(model, LanguageModel):
-        return "lm"
-    from tagger.models.classifier import ClassifierModel
-    return "classifier" if isinstance(model, ClassifierModel) else "tagger"
+    return model.KIND
 
 
 def _files(d: Path) -> list[str]:
@@ -103,11 +80,7 @@ def register(ws: Workspace, model, name: str, run_id=None) -> dict:
     """Save a freshly trained model (any kind) under ``models/<id>`` and catalogue it."""
     mid = new_id("m")
     tmp = ws.tmp_dir() / f"{mid}.saving"
-    if kind_of(model) == "lm":
-        from tagger.lm import save_lm
-        save_lm(model, tmp)
-    else:
-        model.save(tmp)
+    model.save(tmp)
     tmp.rename(ws.root / "models" / mid)
     return _insert(ws, mid, name, "run", run_id, read_any(ws.root / "models" / mid))
 

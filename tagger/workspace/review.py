@@ -11,7 +11,8 @@ from tagger.workspace import models as ws_models
 from tagger.scoring import error_counts, score, score_plain, unit_tags, units
 from tagger.core.units import token_tags_to_spans
 from tagger.core import Sentence, Span, TaggerError
-from tagger.workspace.store import Workspace, atomic_write
+from tagger.core.files import atomic_write
+from tagger.workspace.store import Workspace
 
 MISSED, SPURIOUS = "(missed)", "(spurious)"
 ERROR_KINDS = ("boundary", "type", "missed", "spurious")

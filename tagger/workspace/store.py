@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 import shutil
 import sqlite3
-import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
-from tagger.workspace.ids import ID_RE, check_id, check_upload_size, clean_name, storage_error
+from tagger.core.files import atomic_write
+from tagger.workspace.ids import check_id, check_upload_size, clean_name, storage_error
 from tagger.settings import workspace_dir
 from tagger.settings import SAMPLES_DIR
 from tagger.core import Sentence, Span, TaggerError
@@ -53,20 +52,6 @@ CREATE INDEX IF NOT EXISTS run_log_run ON run_log (run_id, seq);
 _READY: set[str] = set()
 _CORPORA: dict = {}
 _JSON_COLS = ("stats", "config", "progress", "summary", "record")
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write through a temp file beside ``path``, fsync, rename: never half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def new_id(kind: str) -> str:
