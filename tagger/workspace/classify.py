@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from tagger.workspace import models as ws_models
 from tagger.core import TaggerError
+from tagger.workspace.memo import Memo
 from tagger.workspace.store import Workspace
 
 CLASSIFIER = ("classifier",)
-_EVALS: dict = {}
+_EVALS = Memo("classifier evaluations", size=32)
 
 
 def labelled_datasets(ws: Workspace) -> list[dict]:
@@ -22,9 +23,10 @@ def evaluation(ws: Workspace, model_id, dataset_id) -> dict:
     d = ws.dataset(dataset_id)
     if d["format"] != "text-label":
         raise TaggerError(f"{d['name']} is {d['format']}, not text-label (TEXT<TAB>LABEL): nothing to score")
-    key = (str(ws.root), row["id"], d["id"])
-    if key in _EVALS:
-        return _EVALS[key]
+    return _EVALS.get((str(ws.root), row["id"], d["id"]), lambda: _evaluate(ws, row, d))
+
+
+def _evaluate(ws: Workspace, row: dict, d: dict) -> dict:
     corpus = ws.corpus(d["id"])
     if corpus.has_errors() or not corpus.sentences:
         raise TaggerError(f"{d['name']} has errors or no sentences (see its validation report on the Data page)")
@@ -34,9 +36,6 @@ def evaluation(ws: Workspace, model_id, dataset_id) -> dict:
     out["rows"] = [{"label": lab, "precision": c["precision"], "recall": c["recall"], "F1": c["f1"],
                     "support": c["support"]} for lab, c in out["per_class"].items()]
     out.update(model_id=row["id"], dataset_id=d["id"], tokenizer=row["tokenizer"])
-    if len(_EVALS) > 32:
-        _EVALS.clear()
-    _EVALS[key] = out
     return out
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from tagger.workspace import models as ws_models
 from tagger.core import TaggerError
+from tagger.workspace.memo import Memo
 from tagger.workspace.store import Workspace
 
 LM = ("lm",)
 SPACE = "␣"          # how a space token (char units) is shown
 MAX_PREFIX = 500
-_EVALS: dict = {}
+_EVALS = Memo("language model evaluations", size=64)
 
 
 def lm_models(ws: Workspace) -> list[dict]:
@@ -46,11 +47,7 @@ def evaluate(ws: Workspace, model_id, dataset_id) -> dict:
     d = ws.dataset(dataset_id)
     path = ws_models.model_dir(ws, row["id"]) / "model.json"
     key = (str(ws.root), row["id"], path.stat().st_mtime_ns, d["id"])
-    if key not in _EVALS:
-        if len(_EVALS) > 64:
-            _EVALS.clear()
-        _EVALS[key] = ws_models.load(ws, row["id"], kinds=LM).evaluate(dataset_texts(ws, d["id"]))
-    return _EVALS[key]
+    return _EVALS.get(key, lambda: ws_models.load(ws, row["id"], kinds=LM).evaluate(dataset_texts(ws, d["id"])))
 
 
 def compare(ws: Workspace, dataset_id, model_ids=None) -> tuple[list[dict], list[str]]:

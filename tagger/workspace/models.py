@@ -18,12 +18,13 @@ from pathlib import Path, PurePosixPath
 from tagger.models import saving
 from tagger.models.saving import COUNTS, KIND_NAMES, MODEL_JSON, WEIGHTS
 from tagger.core import TaggerError
+from tagger.workspace.memo import Memo
 from tagger.workspace.store import Workspace, check_id, check_upload_size, clean_name, new_id
 
 MAX_ZIP_MEMBER = 2 << 30
 KINDS = ("tagger", "lm", "classifier")
 DATA_FILES = (WEIGHTS, COUNTS)
-_LOADED: dict = {}
+_LOADED = Memo("loaded models", size=6)
 
 
 def summary_of(meta: dict) -> dict:
@@ -186,12 +187,7 @@ def load(ws: Workspace, model_id, kinds=("tagger",)):
     row = model_row(ws, model_id, kinds)
     d = ws.root / "models" / row["id"]
     key = (str(d), (d / MODEL_JSON).stat().st_mtime_ns)
-    model = _LOADED.get(key)
-    if model is None:
-        if len(_LOADED) >= 6:
-            _LOADED.clear()
-        model = _LOADED[key] = load_dir(d, row["kind"], device="cpu")
-    return model
+    return _LOADED.get(key, lambda: load_dir(d, row["kind"], device="cpu"))
 
 
 def model_json(ws: Workspace, model_id) -> dict:

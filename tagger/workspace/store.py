@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Optional
 
 from tagger.core.files import atomic_write
+from tagger.workspace.memo import Memo
 from tagger.workspace.ids import check_id, check_upload_size, clean_name, storage_error
 from tagger.settings import workspace_dir
 from tagger.settings import SAMPLES_DIR
@@ -50,7 +51,7 @@ CREATE TABLE IF NOT EXISTS corrections (dataset_id TEXT, sentence INTEGER, versi
 CREATE INDEX IF NOT EXISTS run_log_run ON run_log (run_id, seq);
 """
 _READY: set[str] = set()
-_CORPORA: dict = {}
+_CORPORA = Memo("corpora", size=16)  # dataset files never change under their path
 _JSON_COLS = ("stats", "config", "progress", "summary", "record")
 
 
@@ -192,11 +193,7 @@ class Workspace:
         d = self.dataset(dataset_id)
         path = self.dataset_file(d["id"])
         key = (str(path), d["format"], d["encoding"])
-        corpus = _CORPORA.get(key)  # files never change: a memo is safe (and thread-safe this way)
-        if corpus is None:
-            if len(_CORPORA) > 16:
-                _CORPORA.clear()
-            corpus = _CORPORA[key] = load_corpus(path, format=d["format"], encoding=d["encoding"])
+        corpus = _CORPORA.get(key, lambda: load_corpus(path, format=d["format"], encoding=d["encoding"]))
         if not corrected:
             return corpus
         fixes = self.corrections(d["id"])
