@@ -7,28 +7,15 @@ here too; they live in ``tagger.core.metrics`` so that the classifier model
 can score itself without importing this module."""
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Optional, Sequence
 
 from tagger.core.metrics import score_labels
-from tagger.core.units import spans_to_token_tags
-from tagger.core import Sentence, Span, Token
+from tagger.core.units import unit_tags, unit_tokens as units
+from tagger.core import Sentence, Span
 
 __all__ = ["units", "unit_tags", "score", "tag_accuracy", "score_plain", "char_macro_f1", "error_counts",
            "score_labels"]
-_WORD = re.compile(r"\S+")
-
-
-def units(text: str, granularity: Optional[str]) -> list[Token]:
-    """The gold units: every character (spaces included) or every word."""
-    if granularity == "word":
-        return [Token(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
-    return [Token(c, i, i + 1) for i, c in enumerate(text)]
-
-
-def unit_tags(text: str, spans: Sequence[Span], granularity: Optional[str]) -> list[str]:
-    return spans_to_token_tags(units(text, granularity), spans)
 
 
 def score(sentences: Sequence[Sentence], predicted: Sequence[Sequence[Span]],

@@ -13,6 +13,7 @@ from tagger.cli._util import (FORMAT_CHOICES, TOKENIZER_CHOICES, ProgressPrinter
 from tagger.training.hooks import Callback
 from tagger.models.layout import CHECKPOINT
 from tagger.core import Sentence, TaggerError
+from tagger.core.units import snap
 
 
 def add_parsers(sub) -> None:
@@ -217,19 +218,9 @@ def _as_corpus(results, fmt, plain=False) -> bytes:
     for i, r in enumerate(results):
         spans = [Span(e["start"], e["end"], e["label"]) for e in r["entities"]]
         if fmt != "klue":  # word formats: snap entities to whole words
-            spans = _snap_to_words(r["text"], spans)
+            spans = snap(r["text"], spans, "word")
         sentences.append(Sentence(text=r["text"], spans=spans, id=f"pred-{i:05d}"))
     return dumps_corpus(new_corpus(sentences, fmt, scheme="plain" if plain else "bio"))
-
-
-def _snap_to_words(text: str, spans) -> list:
-    """SPANS as whole (whitespace) words can express them, for the word
-    formats. The same snapping as ``tagger.workspace.review.snap``; it lives
-    here, once, because the CLI never imports the workspace."""
-    from tagger.scoring import unit_tags, units
-    from tagger.core.units import token_tags_to_spans
-    us = units(text, "word")
-    return [s for s, _ in token_tags_to_spans(us, unit_tags(text, spans, "word"))]
 
 
 HANDLERS = {"validate": cmd_validate, "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict}

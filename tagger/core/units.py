@@ -1,4 +1,10 @@
-"""Projection between character spans and token tags, both ways.
+"""The units of a text and the projection between character spans and unit
+tags, both ways: the one place for both.
+
+A corpus is scored and edited on its own units: every character (spaces
+included) for character-level corpora (``klue``), whitespace-separated words
+for word-level ones (``conll``, ``sentence-tags``); ``units``/``unit_tokens``
+give them, ``snap`` fits spans to them.
 
 Gold spans become BIO tags on tokens (a token takes the entity it overlaps);
 predicted token tags become character spans again (an entity runs from its
@@ -62,8 +68,41 @@ def token_tags_to_spans(tokens: Sequence[Token], tags: Sequence[str],
     return out
 
 
+WORD_RE = re.compile(r"\S+")   # a word: a maximal run of non-space characters
+
+
 def char_units(text: str) -> list[tuple[int, int]]:
+    """Every character, spaces included: ``(i, i + 1)``."""
     return [(i, i + 1) for i in range(len(text))]
+
+
+def word_units(text: str) -> list[tuple[int, int]]:
+    """Offsets of the whitespace-separated words (maximal non-space runs)."""
+    return [m.span() for m in WORD_RE.finditer(text)]
+
+
+def units(text: str, granularity: Optional[str]) -> list[tuple[int, int]]:
+    """The units a span is drawn over and scored on: words for ``"word"``, else characters."""
+    return word_units(text) if granularity == "word" else char_units(text)
+
+
+def unit_tokens(text: str, granularity: Optional[str]) -> list[Token]:
+    """``units`` as tokens (their surface text included)."""
+    return [Token(text[s:e], s, e) for s, e in units(text, granularity)]
+
+
+def unit_tags(text: str, spans: Sequence[Span], granularity: Optional[str]) -> list[str]:
+    """BIO tags of the spans over the text's units."""
+    return spans_to_token_tags(unit_tokens(text, granularity), spans)
+
+
+def snap(text: str, spans: Sequence[Span], granularity: Optional[str]) -> list[Span]:
+    """Spans as the units can express them: unchanged (sorted) for characters;
+    for words, each span grows to the whole words it touches."""
+    if granularity != "word":
+        return sorted(spans)
+    toks = unit_tokens(text, "word")
+    return [s for s, _ in token_tags_to_spans(toks, unit_tags(text, spans, "word"))]
 
 
 def split_sentences(text: str) -> list[str]:

@@ -14,21 +14,10 @@ from collections import Counter
 
 from tagger.corpus.tags import plain_to_spans, spans_to_tags, tag_info, tags_to_spans
 from tagger.core import Problem, Sentence, Span
+from tagger.core.units import word_units
 
 BLOCK_FORMATS = ("klue", "conll")  # writers: formats_write.py
 LINE_FORMATS = ("sentence-tags", "text-label", "text")
-_WORD = re.compile(r"\S+")
-
-
-def words(text: str) -> list[tuple[int, int]]:
-    """Offsets of the whitespace-separated words (maximal non-space runs)."""
-    return [m.span() for m in _WORD.finditer(text)]
-
-
-def chars(text: str) -> list[tuple[int, int]]:
-    return [(i, i + 1) for i in range(len(text))]
-
-
 def mark_text(text: str, spans) -> str:
     """KLUE's marked sentence: ``<surface:TYPE>`` around every entity."""
     out, pos = [], 0
@@ -242,7 +231,7 @@ class _LineReader(_Reader):
                 self.report(n, "error", "empty label; line skipped")
                 return None
             return Sentence(text, label=field, line=n)
-        units, tags = words(text), field.split()
+        units, tags = word_units(text), field.split()
         if tags and field != " ".join(tags):
             self.report(n, "warning", "extra whitespace in the TAGS field; written back as single spaces")
         if len(tags) != len(units):

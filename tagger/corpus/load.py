@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass, field, replace as dc_replace
 from pathlib import Path
 
-from tagger.corpus.formats import chars, read_lines, words
+from tagger.corpus.formats import read_lines
+from tagger.core.units import units as unit_offsets
 from tagger.corpus.write import write_lines
 from tagger.corpus.tags import is_tag, spans_to_tags
 from tagger.core import Problem, Sentence, TaggerError, files
@@ -45,7 +46,7 @@ class Corpus:
 
     def units(self, sentence: Sentence) -> list[tuple[int, int]]:
         """Every character (spaces too) for klue, else whitespace words."""
-        return chars(sentence.text) if self.granularity == "char" else words(sentence.text)
+        return unit_offsets(sentence.text, "char" if self.granularity == "char" else "word")
 
     def gold_tags(self, sentence: Sentence) -> list[str]:
         """Plain BIO, prefix-style tags over ``units(sentence)`` (for a

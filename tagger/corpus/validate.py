@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tagger.corpus.formats import words
+from tagger.core.units import word_units
 from tagger.core import Problem
 
 
@@ -31,7 +31,7 @@ def validate(corpus) -> dict:
     problems [{line, level, message}]`` (plus ``path``, ``labels`` for
     text-label corpora, and ``errors``/``warnings`` counts)."""
     if corpus.granularity is None:
-        tokens = sum(len(words(s.text)) for s in corpus.sentences)
+        tokens = sum(len(word_units(s.text)) for s in corpus.sentences)
     else:
         tokens = sum(len(corpus.units(s)) for s in corpus.sentences)
     entities = Counter(span.label for s in corpus.sentences for span in s.spans)

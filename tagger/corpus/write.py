@@ -4,7 +4,8 @@ and putting back the raw lines the reader kept (header, tail, the lines
 between sentences, comments inside one). See formats.py for the readers."""
 from __future__ import annotations
 
-from tagger.corpus.formats import BLOCK_FORMATS, is_blank, chars, mark_text, words
+from tagger.corpus.formats import BLOCK_FORMATS, is_blank, mark_text
+from tagger.core.units import char_units, word_units
 from tagger.corpus.tags import spans_to_tags
 from tagger.core import Sentence
 
@@ -26,7 +27,7 @@ def _with_inner(body: list[str], sentence: Sentence) -> list[str]:
 
 def _klue_lines(sentence: Sentence, number: int, meta: dict) -> list[str]:
     text, spans = sentence.text, sentence.spans
-    tags = spans_to_tags(chars(text), spans, meta["scheme"], meta["style"])
+    tags = spans_to_tags(char_units(text), spans, meta["scheme"], meta["style"])
     body = _with_inner([f"{c}\t{t}" for c, t in zip(text, tags)], sentence)
     if sentence.meta.get("no_header"):
         return body
@@ -39,7 +40,7 @@ def _klue_lines(sentence: Sentence, number: int, meta: dict) -> list[str]:
 
 
 def _conll_lines(sentence: Sentence, meta: dict) -> list[str]:
-    units = words(sentence.text)
+    units = word_units(sentence.text)
     tags = spans_to_tags(units, sentence.spans, meta["scheme"], meta["style"])
     cols = sentence.meta.get("cols")
     if cols is None or len(cols) != len(units):
@@ -50,7 +51,7 @@ def _conll_lines(sentence: Sentence, meta: dict) -> list[str]:
 
 def _line(sentence: Sentence, fmt: str, meta: dict) -> str:
     if fmt == "sentence-tags":
-        units = words(sentence.text)
+        units = word_units(sentence.text)
         tags = spans_to_tags(units, sentence.spans, meta["scheme"], meta["style"])
         return f"{sentence.text}\t{' '.join(tags)}"
     if fmt == "text-label":

@@ -27,6 +27,7 @@ import weakref
 from importlib import metadata
 from typing import Optional, Sequence
 
+from tagger.core.units import WORD_RE
 from tagger.core import Token
 from tagger.tokenizers.base import Progress, Tokenizer, TokenizeResult, fallback_tokens
 from tagger.tokenizers.analyzer import CharFeatureTokenizer, char_features, from_cache, place, slots_of
@@ -40,7 +41,6 @@ DEFAULT_TIMEOUT = 10.0
 # minute; mixed ones too: ㄱㅏㄴㅏ... x 16 ~ 1 s) and grows on repeated syllables
 _RUN = re.compile(r"[\u3131-\u318e]{%d,}|([\uac00-\ud7a3\u3131-\u318e])\1{%d,}"
                   % (MAX_RUN + 1, MAX_RUN))
-_WORD = re.compile(r"\S+")
 _POOLS: "weakref.WeakSet[WorkerPool]" = weakref.WeakSet()
 
 
@@ -66,7 +66,7 @@ def plan(text: str) -> tuple[list, list[str]]:
 
 def _chunks(text: str, lo: int, hi: int) -> list:
     out, start, end = [], None, None
-    for m in _WORD.finditer(text, lo, hi):
+    for m in WORD_RE.finditer(text, lo, hi):
         if start is not None and m.end() - start > CHUNK:
             out.append(("kkma", start, text[start:end]))
             start = None

@@ -2,12 +2,11 @@
 words)."""
 from __future__ import annotations
 
-import re
 
+from tagger.core.units import WORD_RE
 from tagger.core import Token
 from tagger.tokenizers.base import Tokenizer
 
-_WORD = re.compile(r"\S+")
 
 
 class CharTokenizer(Tokenizer):
@@ -26,4 +25,4 @@ class EojeolTokenizer(Tokenizer):
     version = "1"
 
     def tokenize(self, text: str) -> list[Token]:
-        return [Token(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
+        return [Token(m.group(), m.start(), m.end()) for m in WORD_RE.finditer(text)]

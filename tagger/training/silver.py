@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional, Sequence
 
-from tagger.corpus.formats import chars
+from tagger.core.units import char_units
 from tagger.corpus.tags import tags_to_spans
 from tagger.core import Sentence, Token
 
@@ -44,6 +44,6 @@ def silver_pos(texts: Sequence[str], progress: Optional[Callable[[int, int], Non
     for i, (text, toks) in enumerate(zip(texts, res.tokens)):
         if i in failed:
             continue
-        spans, _ = tags_to_spans(chars(text), char_pos_tags(toks))
+        spans, _ = tags_to_spans(char_units(text), char_pos_tags(toks))
         out.append(Sentence(text, spans, id=f"silver-{i:05d}"))
     return out, {"sentences": len(out), "fallbacks": len(res.fallbacks), "cache_hits": res.cache_hits}
