@@ -46,7 +46,7 @@ def _chosen(ws: Workspace, d: dict, corpus, only) -> tuple[list[int], str]:
     keep = [i for i in range(len(corpus.sentences)) if status_of(current, i) in wanted]
     names = [s for s in STATUSES if s in wanted]
     if not keep:
-        raise TaggerError(f"{d['name']} has no {' or '.join(names)} sentences yet: nothing to export")
+        raise TaggerError(f"{d['name']} has no {' or '.join(names) or 'chosen'} sentences yet: nothing to export")
     return keep, "-".join(names)
 
 
