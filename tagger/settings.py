@@ -8,9 +8,11 @@ the environment are read when asked for (tests and the app change them).
 | ``TAGGER_MAX_UPLOAD_MB`` | the largest upload, in MB | 500 |
 | ``TAGGER_READONLY`` | ``1`` serves only Home and Demo (a public demo server) | off |
 | ``TAGGER_DEBUG`` | ``1`` makes the CLI print tracebacks of unexpected errors | off |
+| ``TAGGER_USER`` | the reviewer name recorded on corrections and review statuses | the OS login name, else ``reviewer`` |
 """
 from __future__ import annotations
 
+import getpass
 import os
 from pathlib import Path
 
@@ -54,6 +56,18 @@ def readonly() -> bool:
 def debug() -> bool:
     """``$TAGGER_DEBUG``: the CLI prints tracebacks of unexpected errors."""
     return bool(os.environ.get("TAGGER_DEBUG", "").strip())
+
+
+def default_reviewer() -> str:
+    """``$TAGGER_USER``, else the OS login name, else ``reviewer`` (as given:
+    the workspace cleans names before it stores them)."""
+    name = os.environ.get("TAGGER_USER", "").strip()
+    if not name:
+        try:
+            name = getpass.getuser().strip()
+        except (OSError, KeyError, ImportError):  # no login name (a container without a passwd entry)
+            name = ""
+    return name or "reviewer"
 
 
 def child_env(**extra: str) -> dict:

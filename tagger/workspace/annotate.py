@@ -1,7 +1,7 @@
 """The annotation loop's two ends: pre-annotating unlabelled text with a model
 (a new labelled dataset, reviewed and corrected like any other) and exporting a
 dataset with its corrections in its original format, checked by reading the
-written bytes back."""
+written bytes back — all of it, or only the sentences of chosen review statuses."""
 from __future__ import annotations
 
 import os
@@ -10,6 +10,7 @@ import tempfile
 from tagger.workspace.review import predicted_spans, predictions, snap
 from tagger.core import Sentence, TaggerError
 from tagger.workspace.store import Workspace
+from tagger.workspace.status import STATUSES, check_status, progress, reviewer_counts, statuses, status_of
 
 LABELLED = ("klue", "conll", "sentence-tags")
 _EXT = {"klue": "tsv", "conll": "conll", "sentence-tags": "tsv"}
@@ -36,23 +37,44 @@ def _roundtrip(ws: Workspace, data: bytes, fmt: str, encoding: str, expect) -> l
     return out
 
 
-def export_corrected(ws: Workspace, dataset_id) -> dict:
+def _chosen(ws: Workspace, d: dict, corpus, only) -> tuple[list[int], str]:
+    """The indices of the sentences to export and the filename's tag."""
+    if only is None:
+        return list(range(len(corpus.sentences))), "corrected"
+    wanted = {check_status(s) for s in ([only] if isinstance(only, str) else only)}
+    current = statuses(ws, d["id"])
+    keep = [i for i in range(len(corpus.sentences)) if status_of(current, i) in wanted]
+    names = [s for s in STATUSES if s in wanted]
+    if not keep:
+        raise TaggerError(f"{d['name']} has no {' or '.join(names) or 'chosen'} sentences yet: nothing to export")
+    return keep, "-".join(names)
+
+
+def export_corrected(ws: Workspace, dataset_id, only=None) -> dict:
     """The dataset with its corrections, in its own format and encoding:
     ``data`` (bytes), ``filename``, ``corrected`` (sentences changed),
-    ``sentences`` and ``problems`` (empty when the file reads back identical)."""
+    ``sentences`` (written) and ``problems`` (empty when the file reads back
+    identical); ``counts`` (sentences per review status) and ``reviewers``
+    (per reviewer: accepted/corrected/skipped). ``only`` (statuses, like
+    ``("accepted", "corrected")``) writes just the sentences whose status is one of them."""
     from tagger.corpus.load import dumps_corpus
     d = ws.dataset(dataset_id)
     corpus = ws.corpus(d["id"], corrected=True)
     if corpus.format not in LABELLED:
         raise TaggerError(f"{d['name']} is {corpus.format} (no entities): pre-annotate it with a model first")
-    fixes = ws.corrections(d["id"])
+    keep, tag = _chosen(ws, d, corpus, only)
+    if only is not None:
+        corpus = corpus.replace([corpus.sentences[i] for i in keep])
+    fixes = set(ws.corrections(d["id"])) & set(keep)
     data = dumps_corpus(corpus)
     expect = [(s.text, snap(s.text, s.spans, corpus.granularity)) for s in corpus.sentences]
     problems = _roundtrip(ws, data, corpus.format, corpus.encoding, expect)
     stem, dot, ext = d["name"].rpartition(".")
-    name = f"{stem}.corrected.{ext}" if dot else f"{d['name']}.corrected"
+    name = f"{stem}.{tag}.{ext}" if dot else f"{d['name']}.{tag}"
+    counts = progress(ws, d["id"])
     return {"data": data, "filename": name, "corrected": len(fixes), "sentences": len(corpus.sentences),
-            "problems": problems, "format": corpus.format, "encoding": corpus.encoding}
+            "problems": problems, "format": corpus.format, "encoding": corpus.encoding,
+            "counts": {s: counts[s] for s in STATUSES}, "reviewers": reviewer_counts(ws, d["id"])}
 
 
 def preannotate(ws: Workspace, dataset_id, model_id, fmt: str = "klue") -> dict:

@@ -10,8 +10,8 @@ browser sessions) and the files it names::
     predictions/<model>/<dataset>.json   cached predictions
 
 Ids are short random strings (``d-…``, ``m-…``, ``r-…``); no function here
-takes a path from the user. Corrections are versioned per sentence; the
-uploaded original is never edited. Imports neither streamlit nor konlpy.
+takes a path from the user. Corrections and statuses are versioned per sentence
+(``versions``); the uploaded original is never edited. No streamlit, no konlpy.
 """
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Optional
 
 from tagger.core.files import atomic_write
-from tagger.workspace.memo import Memo
+from tagger.settings import SAMPLES_DIR, workspace_dir
+from tagger.workspace import versions
 from tagger.workspace.ids import check_id, check_upload_size, clean_name, storage_error
-from tagger.settings import workspace_dir
-from tagger.settings import SAMPLES_DIR
+from tagger.workspace.memo import Memo
 from tagger.core import Sentence, Span, TaggerError
 
 _SCHEMA = """
@@ -47,7 +47,12 @@ CREATE TABLE IF NOT EXISTS run_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_i
 CREATE TABLE IF NOT EXISTS models (id TEXT PRIMARY KEY, name TEXT, created REAL, source TEXT,
   run_id TEXT, tokenizer TEXT, summary TEXT);
 CREATE TABLE IF NOT EXISTS corrections (dataset_id TEXT, sentence INTEGER, version INTEGER,
-  spans TEXT, created REAL, PRIMARY KEY (dataset_id, sentence, version));
+  spans TEXT, created REAL, reviewer TEXT DEFAULT '', action INTEGER, PRIMARY KEY (dataset_id, sentence, version));
+CREATE TABLE IF NOT EXISTS statuses (dataset_id TEXT, sentence INTEGER, version INTEGER, status TEXT,
+  reviewer TEXT DEFAULT '', created REAL, action INTEGER, PRIMARY KEY (dataset_id, sentence, version));
+CREATE TABLE IF NOT EXISTS review_actions (id INTEGER PRIMARY KEY AUTOINCREMENT, dataset_id TEXT,
+  sentence INTEGER, reviewer TEXT DEFAULT '', kind TEXT, created REAL);
+CREATE INDEX IF NOT EXISTS review_actions_by ON review_actions (dataset_id, reviewer, id);
 CREATE INDEX IF NOT EXISTS run_log_run ON run_log (run_id, seq);
 """
 _READY: set[str] = set()
@@ -94,17 +99,21 @@ class Workspace:
             conn = sqlite3.connect(str(self.db_path), timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
+            versions.migrate(conn)  # an older workspace gains the newer columns
             conn.close()
         except (OSError, sqlite3.Error) as err:
             raise TaggerError(f"cannot open the workspace {self.root}: {err}") from None
 
     @contextmanager
-    def db(self):
+    def db(self, write: bool = False):
+        """One transaction; ``write`` locks first, so read-then-write steps never interleave."""
         conn = sqlite3.connect(str(self.db_path), timeout=30)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout=30000")
         try:
             with conn:
+                if write:
+                    conn.execute("BEGIN IMMEDIATE")
                 yield conn
         finally:
             conn.close()
@@ -207,7 +216,7 @@ class Workspace:
     def delete_dataset(self, dataset_id) -> None:
         did = self.dataset(dataset_id)["id"]
         with self.db() as c:
-            for table in ("tokenizations", "corrections"):
+            for table in ("tokenizations", "corrections", "statuses", "review_actions"):
                 c.execute(f"DELETE FROM {table} WHERE dataset_id=?", (did,))
             c.execute("DELETE FROM datasets WHERE id=?", (did,))
         shutil.rmtree(self.root / "datasets" / did, ignore_errors=True)
@@ -227,10 +236,8 @@ class Workspace:
     # ---- corrections --------------------------------------------------------------
     def corrections(self, dataset_id) -> dict[int, list[Span]]:
         """``{sentence index: spans}`` of the latest version of each corrected sentence."""
-        rows = self.query(
-            "SELECT c.sentence, c.spans FROM corrections c JOIN (SELECT sentence, MAX(version) v "
-            "FROM corrections WHERE dataset_id=? GROUP BY sentence) m ON c.sentence=m.sentence "
-            "AND c.version=m.v WHERE c.dataset_id=?", (check_id(dataset_id, "d"),) * 2)
+        rows = self.query("SELECT sentence, spans, MAX(version) FROM corrections WHERE dataset_id=? "
+                          "GROUP BY sentence", (check_id(dataset_id, "d"),))  # SQLite: the max row's columns
         return {r["sentence"]: spans_from_json(r["spans"]) for r in rows}
 
     def correction_versions(self, dataset_id, index: int) -> int:
@@ -238,30 +245,27 @@ class Workspace:
                        (check_id(dataset_id, "d"), int(index)))
         return row["n"]
 
-    def save_correction(self, dataset_id, index: int, spans) -> int:
-        """Store a new version of sentence ``index``'s entities; returns its number."""
+    def sentence(self, dataset_id, index) -> tuple[str, int]:
+        """(dataset id, sentence index) once both are known to exist, else a TaggerError."""
         did = self.dataset(dataset_id)["id"]
         n = len(self.corpus(did).sentences)
         if not 0 <= int(index) < n:
             raise TaggerError(f"sentence {index} is not in dataset {did} ({n} sentences)")
-        with self.db() as c:
-            v = c.execute("SELECT COALESCE(MAX(version), 0) FROM corrections WHERE dataset_id=? "
-                          "AND sentence=?", (did, int(index))).fetchone()[0] + 1
-            c.execute("INSERT INTO corrections VALUES (?,?,?,?,?)",
-                      (did, int(index), v, spans_to_json(spans), time.time()))
-        return v
+        return did, int(index)
+
+    def save_correction(self, dataset_id, index: int, spans, reviewer: str = "") -> int:
+        """Store a new version of sentence ``index``'s entities by ``reviewer``
+        (empty: the default reviewer); returns its number."""
+        did, index = self.sentence(dataset_id, index)
+        who = versions.clean_reviewer(reviewer)
+        with self.db(write=True) as c:
+            action = versions.log_action(c, did, index, who, "correction")
+            return versions.insert_correction(c, did, index, spans_to_json(spans), who, action)
 
     def undo_correction(self, dataset_id, index: int) -> bool:
         """Drop the latest version of a sentence's correction; False when there is none."""
-        did = check_id(dataset_id, "d")
-        with self.db() as c:
-            v = c.execute("SELECT MAX(version) FROM corrections WHERE dataset_id=? AND sentence=?",
-                          (did, int(index))).fetchone()[0]
-            if v is None:
-                return False
-            c.execute("DELETE FROM corrections WHERE dataset_id=? AND sentence=? AND version=?",
-                      (did, int(index), v))
-        return True
+        with self.db(write=True) as c:
+            return versions.drop_latest_correction(c, check_id(dataset_id, "d"), int(index))
 
     # ---- at a glance --------------------------------------------------------------
     def summary(self) -> dict:
@@ -269,7 +273,8 @@ class Workspace:
             count = lambda t: c.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]  # noqa: E731
             return {"datasets": count("datasets"), "runs": count("runs"), "models": count("models"),
                     "corrected_sentences": c.execute(
-                        "SELECT COUNT(DISTINCT dataset_id || ':' || sentence) FROM corrections").fetchone()[0]}
+                        "SELECT COUNT(DISTINCT dataset_id || ':' || sentence) FROM corrections").fetchone()[0],
+                    "reviewed_sentences": c.execute(versions.REVIEWED_SQL).fetchone()[0]}
 
 
 def _with_spans(sentence: Sentence, spans) -> Sentence:
