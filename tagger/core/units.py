@@ -111,3 +111,35 @@ def split_sentences(text: str) -> list[str]:
     for line in str(text or "").splitlines():
         out.extend(p.strip() for p in _SENT_END.split(line) if p.strip())
     return out
+
+
+# ---- corpus units <-> code-point offsets (the span editor's one conversion) ----------
+_NON_SPACE = re.compile(r"\S+")
+
+
+def units_of(text: str, granularity) -> list[tuple[int, int]]:
+    """The units a span is drawn over, as ``(start, end)`` code-point offsets:
+    every code point (spaces too) for ``"char"`` (klue), else the maximal
+    non-space runs (conll, sentence-tags). Never UTF-16 positions."""
+    if granularity == "char":
+        return [(i, i + 1) for i in range(len(text))]
+    return [m.span() for m in _NON_SPACE.finditer(text)]
+
+
+def span_from_units(units: Sequence[tuple[int, int]], first: int, last: int) -> tuple[int, int]:
+    """``(start, end)`` code-point offsets of the units ``first..last``
+    (inclusive, either order): the first unit's start to the last one's end,
+    so whatever lies between them (spaces, tabs) is part of the span."""
+    first, last = int(first), int(last)
+    if first > last:
+        first, last = last, first
+    if not 0 <= first <= last < len(units):
+        raise IndexError(f"units {first}..{last} are not within 0..{len(units) - 1}")
+    return units[first][0], units[last][1]
+
+
+def units_of_span(units: Sequence[tuple[int, int]], start: int, end: int) -> Optional[tuple[int, int]]:
+    """``(first, last)`` indices of the units a ``[start, end)`` span overlaps,
+    or ``None`` when it overlaps none (a span over spaces only)."""
+    hit = [i for i, (a, b) in enumerate(units) if a < end and start < b]
+    return (hit[0], hit[-1]) if hit else None
