@@ -7,9 +7,8 @@ import unicodedata
 
 from hypothesis import given, settings, strategies as st
 
-from tagger.corpus.formats import chars, words
-from tagger.core.units import span_from_units, units_of, units_of_span
-from tagger.scoring import units as scoring_units
+from tagger.core.units import char_units, span_from_units, unit_tokens, units_of_span, word_units
+from tagger.core.units import units as units_of
 from ui.span_editor import build_view, to_action
 
 SYLLABLE = st.characters(min_codepoint=0xAC00, max_codepoint=0xD7A3)
@@ -34,9 +33,9 @@ def seen(view, first, last):
 @settings(max_examples=300, deadline=None)
 @given(TEXTS)
 def test_units_cover_the_text_as_the_corpus_defines_them(text):
-    assert units_of(text, "char") == chars(text) == [(i, i + 1) for i in range(len(text))]
-    assert units_of(text, "word") == words(text)
-    assert units_of(text, "word") == [(t.start, t.end) for t in scoring_units(text, "word")]
+    assert units_of(text, "char") == char_units(text) == [(i, i + 1) for i in range(len(text))]
+    assert units_of(text, "word") == word_units(text)
+    assert units_of(text, "word") == [(t.start, t.end) for t in unit_tokens(text, "word")]
     pos = 0
     for a, b in units_of(text, "word"):
         assert pos <= a < b and text[pos:a].strip() == "" and not any(c.isspace() for c in text[a:b])

@@ -152,7 +152,7 @@ def span_editor(text: str, units: Sequence[tuple[int, int]], spans, *, model_spa
     """Show the editor; return the user's new action (once), else None.
 
     ``units``: (start, end) code-point offsets of the corpus's units
-    (:func:`tagger.core.units.units_of`); ``spans``/``model_spans``:
+    (:func:`tagger.core.units.units`); ``spans``/``model_spans``:
     (start, end, label) tuples, ``Span`` objects or dicts. Actions::
 
         {"action": "label", "start": s, "end": e, "label": "PS", "seq": n}

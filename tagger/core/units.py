@@ -82,7 +82,9 @@ def word_units(text: str) -> list[tuple[int, int]]:
 
 
 def units(text: str, granularity: Optional[str]) -> list[tuple[int, int]]:
-    """The units a span is drawn over and scored on: words for ``"word"``, else characters."""
+    """The units a span is drawn over and scored on, as ``(start, end)``
+    code-point offsets (never UTF-16 positions): maximal non-space runs for
+    ``"word"`` (conll, sentence-tags), else every code point, spaces too (klue)."""
     return word_units(text) if granularity == "word" else char_units(text)
 
 
@@ -114,18 +116,6 @@ def split_sentences(text: str) -> list[str]:
 
 
 # ---- corpus units <-> code-point offsets (the span editor's one conversion) ----------
-_NON_SPACE = re.compile(r"\S+")
-
-
-def units_of(text: str, granularity) -> list[tuple[int, int]]:
-    """The units a span is drawn over, as ``(start, end)`` code-point offsets:
-    every code point (spaces too) for ``"char"`` (klue), else the maximal
-    non-space runs (conll, sentence-tags). Never UTF-16 positions."""
-    if granularity == "char":
-        return [(i, i + 1) for i in range(len(text))]
-    return [m.span() for m in _NON_SPACE.finditer(text)]
-
-
 def span_from_units(units: Sequence[tuple[int, int]], first: int, last: int) -> tuple[int, int]:
     """``(start, end)`` code-point offsets of the units ``first..last``
     (inclusive, either order): the first unit's start to the last one's end,

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import streamlit as st  # noqa: E402
 
-from tagger.core.units import units_of  # noqa: E402
+from tagger.core.units import units as units_of  # noqa: E402
 from ui.span_editor import span_editor  # noqa: E402
 
 INPUT = Path(os.environ["SPAN_EDITOR_INPUT"])
