@@ -1,18 +1,19 @@
 """Landing page of the Korean sequence-tagging workbench and the app's
 navigation (``streamlit run app.py``): what the workbench does, the workspace
 at a glance and a one-click first run on the bundled sample."""
-import pandas as pd
 import streamlit as st
 
-from ui import base as app_ui
 from tagger import TaggerError
 from tagger.runs import control as runs
 from tagger.workspace import datasets as ws_data, models as ws_models
-from tagger.workspace.review import evaluation, report_rows
+from tagger.workspace.evaluation import evaluation, report_rows
+from ui import pickers, shell
+from ui.run_panel import run_panel
+from ui.tables import report_table, rows_table
 
 QUICK_TRAIN, QUICK_DEV = "ner_klue.tsv", "ner_klue_dev.tsv"
 
-st.set_page_config(page_title="Korean tagging workbench", page_icon="🏷️", layout="wide")
+shell.setup()
 
 
 def quick_start(ws) -> str:
@@ -22,13 +23,6 @@ def quick_start(ws) -> str:
     ws_data.tokenize_dataset(ws, train["id"], "char", dev_id=dev["id"])
     config = dict(runs.QUICK, train_id=train["id"], dev_id=dev["id"])
     return runs.start_run(ws, config, name="quick start · sample")
-
-
-def _table(rows: list) -> None:
-    if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    else:
-        st.write("none yet")
 
 
 def glance(ws) -> None:
@@ -43,12 +37,12 @@ def glance(ws) -> None:
         st.caption("latest datasets")
         rows = [{"dataset": d["name"], "format": d["format"], "sentences": d["stats"]["sentences"],
                  "id": d["id"]} for d in ws.datasets()[:5]]
-        _table(rows)
+        rows_table(rows)
     with right:
         st.caption("latest runs")
         rows = [{"run": r["name"], "status": r["status"],
                  "model": r["model_id"], "id": r["id"]} for r in runs.runs(ws)[:5]]
-        _table(rows)
+        rows_table(rows)
 
 
 def quick_report(ws, run: dict) -> None:
@@ -58,16 +52,16 @@ def quick_report(ws, run: dict) -> None:
     try:
         ev = evaluation(ws, run["model_id"], dev_id)
     except TaggerError as err:
-        app_ui.fail(err)
+        shell.fail(err)
         return
     st.subheader(f"Report on {ws.dataset(dev_id)['name']}: entity F1 {ev['entity_f1']:.3f}")
-    app_ui.report_table(report_rows(ev))
+    report_table(report_rows(ev))
     st.session_state["model"] = run["model_id"]
     st.session_state["dataset"] = dev_id
     cols = st.columns(3)
-    app_ui.link("pages/3_Evaluate.py", "Full evaluation", ":material/analytics:", cols[0])
-    app_ui.link("pages/4_Review.py", "Review and correct", ":material/edit_note:", cols[1])
-    app_ui.link("pages/5_Demo.py", "Try it on your text", ":material/chat:", cols[2])
+    shell.link("app_pages/3_evaluate.py", "Full evaluation", ":material/analytics:", cols[0])
+    shell.link("app_pages/4_review.py", "Review and correct", ":material/edit_note:", cols[1])
+    shell.link("app_pages/5_demo.py", "Try it on your text", ":material/chat:", cols[2])
 
 
 def quick_section(ws) -> None:
@@ -79,15 +73,15 @@ def quick_section(ws) -> None:
         try:
             st.session_state["quick_run"] = quick_start(ws)
         except TaggerError as err:
-            app_ui.fail(err)
+            shell.fail(err)
     quick = [r for r in runs.runs(ws) if r["name"].startswith("quick start")]
     rid = st.session_state.get("quick_run") or (quick[0]["id"] if quick else None)
     if rid:
         try:
-            app_ui.run_panel(ws, rid)
+            run_panel(ws, rid)
             quick_report(ws, runs.run(ws, rid))
         except TaggerError as err:
-            app_ui.fail(err)
+            shell.fail(err)
 
 
 def landing() -> None:
@@ -97,11 +91,11 @@ def landing() -> None:
         "validate it, tokenize it with **Kkma** morphemes aligned to the original characters (or by "
         "character or word), train a BiLSTM/GRU(-CRF) tagger in the background, read its seqeval "
         "report, review and correct its predictions, export the corrected corpus, and share a demo link.")
-    ws = app_ui.workspace()
-    if app_ui.readonly():
+    ws = shell.workspace()
+    if shell.readonly():
         st.info("Read-only demo server: try the models on the **Demo** page.")
-        _table([{"model": m["name"], "id": m["id"], "kind": m["kind"], "tokenizer": m["tokenizer"],
-                 "held-out score": app_ui.model_score(m)} for m in ws_models.models(ws)])
+        rows_table([{"model": m["name"], "id": m["id"], "kind": m["kind"], "tokenizer": m["tokenizer"],
+                 "held-out score": pickers.model_score(m)} for m in ws_models.models(ws)])
         return
     glance(ws)
     quick_section(ws)
@@ -109,4 +103,4 @@ def landing() -> None:
                f"(TAGGER_WORKSPACE); bundled samples: {', '.join(ws.samples())}.")
 
 
-st.navigation(app_ui.nav_pages(landing)).run()
+shell.navigate(landing)

@@ -11,10 +11,10 @@ from collections import Counter
 from typing import Optional, Sequence
 
 from tagger.core.metrics import score_labels
-from tagger.core.units import unit_tags, unit_tokens as units
+from tagger.core.units import unit_tags, unit_tokens, units
 from tagger.core import Sentence, Span
 
-__all__ = ["units", "unit_tags", "score", "tag_accuracy", "score_plain", "char_macro_f1", "error_counts",
+__all__ = ["score", "tag_accuracy", "score_plain", "char_macro_f1", "error_counts",
            "score_labels"]
 
 
@@ -46,7 +46,7 @@ def score(sentences: Sequence[Sentence], predicted: Sequence[Sequence[Span]],
 
 def _content(sentences: Sequence[Sentence], granularity: Optional[str]):
     """Per sentence, the indices of units that are not whitespace."""
-    return [[i for i, u in enumerate(units(s.text, granularity)) if not u.text.isspace()] for s in sentences]
+    return [[i for i, u in enumerate(unit_tokens(s.text, granularity)) if not u.text.isspace()] for s in sentences]
 
 
 def tag_accuracy(gold, pred, sentences, granularity) -> float:
@@ -66,7 +66,7 @@ def score_plain(sentences: Sequence[Sentence], predicted: Sequence[Sequence[Span
     tp, fp, fn, support = Counter(), Counter(), Counter(), Counter()
     right = total = 0
     for s, p, keep in zip(sentences, predicted, _content(sentences, granularity)):
-        us = [(u.start, u.end) for u in units(s.text, granularity)]
+        us = units(s.text, granularity)
         g, q = spans_to_tags(us, s.spans, "plain"), spans_to_tags(us, p, "plain")
         for i in keep:
             support[g[i]] += 1

@@ -36,7 +36,7 @@ def _assert_escaped(at) -> None:
 def test_script_in_an_uploaded_file_renders_as_text(monkeypatch, tmp_path):
     monkeypatch.setenv("TAGGER_WORKSPACE", str(tmp_path / "ws"))
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/1_Data.py")
+    at.switch_page("app_pages/1_data.py")
     at.run()
     at.file_uploader[0].upload(NAME, CORPUS, "text/tab-separated-values").run()
     _assert_escaped(at)
@@ -45,7 +45,7 @@ def test_script_in_an_uploaded_file_renders_as_text(monkeypatch, tmp_path):
     assert d["format"] == "sentence-tags" and d["stats"]["errors"] == 0
     assert ws.corpus(d["id"]).sentences[0].text.startswith(EVIL)
 
-    at.switch_page("pages/4_Review.py")
+    at.switch_page("app_pages/4_review.py")
     at.run()
     _assert_escaped(at)
     gold = at.html[0].proto.body
@@ -66,7 +66,7 @@ def test_script_typed_into_the_demo_renders_as_text(monkeypatch, tmp_path):
                                "train": {"epochs": 1}})
     assert execute(ws, rid) == 0
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/5_Demo.py")
+    at.switch_page("app_pages/5_demo.py")
     at.query_params["text"] = f"{EVIL} 김철수는 서울에 산다."
     at.run()
     _assert_escaped(at)
@@ -95,7 +95,7 @@ def test_script_in_lm_text_suggestions_and_class_labels_renders_as_text(monkeypa
                            train_config=TrainConfig(epochs=1))
     cid = ws_models.register(ws, clf, name=NAME)["id"]
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/6_Language_models.py")
+    at.switch_page("app_pages/6_language-models.py")
     at.run()
     at.text_input(key="lm_prefix").set_value("<scr").run()
     _assert_escaped(at)
@@ -104,7 +104,7 @@ def test_script_in_lm_text_suggestions_and_class_labels_renders_as_text(monkeypa
     assert any("&lt;scr" in h.proto.body for h in at.html if 'class="completion"' in h.proto.body)
     for mid, text in ((lm["id"], "<img"), (cid, f"{EVIL} 좋은 영화")):
         at = AppTest.from_file(APP, default_timeout=60)
-        at.switch_page("pages/5_Demo.py")
+        at.switch_page("app_pages/5_demo.py")
         at.query_params.update({"model": mid, "text": text})
         at.run()
         _assert_escaped(at)

@@ -12,8 +12,8 @@ from tagger.workspace.store import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-PAGES = ["pages/1_Data.py", "pages/2_Train.py", "pages/3_Evaluate.py", "pages/4_Review.py", "pages/5_Demo.py",
-         "pages/6_Language_models.py"]
+PAGES = ["app_pages/1_data.py", "app_pages/2_train.py", "app_pages/3_evaluate.py", "app_pages/4_review.py", "app_pages/5_demo.py",
+         "app_pages/6_language-models.py"]
 TINY = {"tokenizer": "char", "model": {"hidden_size": 8, "num_layers": 1, "embedding_dim": 8},
         "train": {"epochs": 2, "batch_size": 8, "patience": 2}, "threads": 1}
 
@@ -57,20 +57,20 @@ def _texts(at) -> str:
 def test_pages_render_on_an_empty_workspace(page):
     at = _app(page)
     assert at.title, "every page has a title"
-    if page in ("pages/3_Evaluate.py", "pages/5_Demo.py", "pages/6_Language_models.py"):
+    if page in ("app_pages/3_evaluate.py", "app_pages/5_demo.py", "app_pages/6_language-models.py"):
         assert at.info, "a page with nothing to show says what to do"
 
 
 @pytest.mark.parametrize("page,expect", [
-    (None, "datasets"), ("pages/1_Data.py", "Validation report"), ("pages/2_Train.py", "Runs"),
-    ("pages/3_Evaluate.py", "Entity-type confusion"), ("pages/4_Review.py", "Correct"), ("pages/5_Demo.py", "Share link")])
+    (None, "datasets"), ("app_pages/1_data.py", "Validation report"), ("app_pages/2_train.py", "Runs"),
+    ("app_pages/3_evaluate.py", "Entity-type confusion"), ("app_pages/4_review.py", "Correct"), ("app_pages/5_demo.py", "Share link")])
 def test_pages_render_with_seeded_data(seeded, page, expect):
     at = _app(page)
     assert expect in _texts(at) or any(m.label == expect for m in at.metric)
 
 
 def test_evaluate_report_table_and_comparison(seeded):
-    at = _app("pages/3_Evaluate.py")
+    at = _app("app_pages/3_evaluate.py")
     table = at.table[0].value
     assert "micro avg" in table.index and "char-level macro F1" in table.index
     assert 0.0 <= float(table.loc["micro avg", "F1"]) <= 1.0
@@ -78,7 +78,7 @@ def test_evaluate_report_table_and_comparison(seeded):
 
 
 def test_data_add_sample_and_tokenize(seeded):
-    at = _app("pages/1_Data.py")
+    at = _app("app_pages/1_data.py")
     sample = next(s for s in at.selectbox if s.label == "…or a bundled sample")
     sample.set_value("ner_conll.tsv").run()
     next(b for b in at.button if b.label == "Add sample").click().run()
@@ -91,7 +91,7 @@ def test_data_add_sample_and_tokenize(seeded):
 
 
 def test_review_correct_undo_and_export(seeded):
-    at = _app("pages/4_Review.py")
+    at = _app("app_pages/4_review.py")
     did = at.session_state["dataset"]
     index = at.session_state["review_sel"]
     before = seeded.correction_versions(did, index)
@@ -108,7 +108,7 @@ def test_review_correct_undo_and_export(seeded):
 
 
 def test_train_form_starts_a_background_run(seeded):
-    at = _app("pages/2_Train.py")
+    at = _app("app_pages/2_train.py")
     for label, value in (("Hidden size (per direction)", 8), ("Layers", 1), ("Token embedding", 8), ("Epochs", 1)):
         next(n for n in at.number_input if n.label == label).set_value(value)
     next(b for b in at.button if b.label == "Start training").click().run()
@@ -125,7 +125,7 @@ def test_train_form_starts_a_background_run(seeded):
 def test_demo_share_link_and_bad_links(seeded):
     mid = ws_models.models(seeded)[0]["id"]
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/5_Demo.py")
+    at.switch_page("app_pages/5_demo.py")
     at.query_params["model"] = mid
     at.query_params["text"] = "김민준은 서울에 갔다. 둘째 문장이다."
     at.run()
@@ -135,7 +135,7 @@ def test_demo_share_link_and_bad_links(seeded):
     for bad, says in (("../../etc/passwd", "never by a path"), ("m-0000000000", "not in this workspace"),
                       ("/abs/models/x", "never by a path")):
         at = AppTest.from_file(APP, default_timeout=60)
-        at.switch_page("pages/5_Demo.py")
+        at.switch_page("app_pages/5_demo.py")
         at.query_params["model"] = bad
         at.run()
         assert not at.exception
@@ -146,9 +146,9 @@ def test_readonly_serves_only_landing_and_demo(seeded, monkeypatch):
     monkeypatch.setenv("TAGGER_READONLY", "1")
     at = _app()
     assert "Read-only" in _texts(at) and not at.button
-    at = _app("pages/5_Demo.py")
+    at = _app("app_pages/5_demo.py")
     assert at.html
-    for page in (p for p in PAGES if p != "pages/5_Demo.py"):
+    for page in (p for p in PAGES if p != "app_pages/5_demo.py"):
         at = AppTest.from_file(str(ROOT / page), default_timeout=60)
         at.run()
         assert not at.exception and "read-only" in _texts(at) and not at.button

@@ -28,7 +28,7 @@ def test_evaluate_page_leads_with_token_accuracy_for_pos(pos_dir, monkeypatch):
     assert ws.corpus(ws.datasets()[0]["id"]).scheme == "plain"
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
-    at.switch_page("pages/3_Evaluate.py")
+    at.switch_page("app_pages/3_evaluate.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     metrics = {m.label: m.value for m in at.metric}

@@ -20,7 +20,7 @@ from tagger.workspace.store import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-LM_PAGE = "pages/6_Language_models.py"
+LM_PAGE = "app_pages/6_language-models.py"
 
 
 def _texts(ws, did):
@@ -137,7 +137,7 @@ def test_lm_page_autocomplete_suggests_and_samples(tasks):
 
 
 def test_evaluate_shows_the_classifier_report(tasks):
-    at = _app("pages/3_Evaluate.py")
+    at = _app("app_pages/3_evaluate.py")
     model_box = next(s for s in at.selectbox if s.label == "Model")
     assert not any(o.startswith("LM ·") for o in model_box.options), "language models are not evaluated here"
     assert any(o.startswith("classifier · sentiment") for o in model_box.options)
@@ -157,7 +157,7 @@ def test_evaluate_shows_the_classifier_report(tasks):
 
 def test_demo_and_share_link_for_a_language_model(tasks):
     mid = _ids(tasks, "lm")["char trigram"]
-    at = _app("pages/5_Demo.py", {"model": mid, "text": "오늘 아침"})
+    at = _app("app_pages/5_demo.py", {"model": mid, "text": "오늘 아침"})
     assert at.text_area[0].value == "오늘 아침"
     assert any(b.label == "Complete" for b in at.button)
     sugg = at.dataframe[0].value
@@ -168,7 +168,7 @@ def test_demo_and_share_link_for_a_language_model(tasks):
 
 def test_demo_and_share_link_for_a_classifier(tasks):
     cid = _ids(tasks, "classifier")["sentiment"]
-    at = _app("pages/5_Demo.py", {"model": cid, "text": "배우들 연기가 정말 훌륭했어요. <b>두 시간이</b> 아깝다."})
+    at = _app("app_pages/5_demo.py", {"model": cid, "text": "배우들 연기가 정말 훌륭했어요. <b>두 시간이</b> 아깝다."})
     labelled = [h.proto.body for h in at.html if 'class="classified"' in h.proto.body]
     assert len(labelled) == 2 and "<b>" not in labelled[1] and "&lt;b&gt;" in labelled[1]
     want = ws_classify.classify(tasks, cid, ["배우들 연기가 정말 훌륭했어요."])[0]
@@ -181,22 +181,22 @@ def test_demo_and_share_link_for_a_classifier(tasks):
 
 def test_tagger_only_pages_list_only_taggers(tasks):
     taggers = set(_ids(tasks, "tagger").values())
-    at = _app("pages/4_Review.py")
+    at = _app("app_pages/4_review.py")
     box = next(s for s in at.selectbox if s.label == "Predictions of")
     assert {o.split(" · ")[-1] for o in box.options if o.startswith("tiny")} == taggers
     assert len(box.options) == 1 + len(taggers)
-    at = _app("pages/1_Data.py")
+    at = _app("app_pages/1_data.py")
     pre = next(s for s in at.selectbox if s.key == "_pre_model")
     assert len(pre.options) == 1 + len(taggers)
     lm_id = _ids(tasks, "lm")["char lstm"]
-    from tagger.workspace import review
+    from tagger.workspace import evaluation
     from tagger.core import TaggerError
     with pytest.raises(TaggerError, match="is a language model, not a tagger"):
-        review.evaluation(tasks, lm_id, _dataset(tasks, "ner_klue.tsv"))
+        evaluation.evaluation(tasks, lm_id, _dataset(tasks, "ner_klue.tsv"))
 
 
 def _train_page(ws, task: str):
-    at = _app("pages/2_Train.py")
+    at = _app("app_pages/2_train.py")
     at.radio(key="train_task").set_value(task).run()
     assert not at.exception
     return at
@@ -262,7 +262,7 @@ def test_train_page_imports_language_models_and_classifiers_from_zips(tasks_dir)
     src = Workspace(tasks_dir)
     ws = Workspace()  # this test's own, empty workspace
     ws.add_sample("lm.txt")
-    at = _app("pages/2_Train.py")
+    at = _app("app_pages/2_train.py")
     for kind in ("lm", "classifier"):
         data, fname = ws_models.export_zip(src, ws_models.models(src, kinds=(kind,))[0]["id"])
         at.file_uploader[0].upload(fname, data, "application/zip").run()

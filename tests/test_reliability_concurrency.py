@@ -33,7 +33,7 @@ def _page(page: str) -> AppTest:
 
 def _demo(mid: str) -> list[str]:
     """What one Demo session shows for DEMO_TEXT: the highlighted HTML and the entity tables."""
-    at = _page("pages/5_Demo.py")
+    at = _page("app_pages/5_demo.py")
     at.query_params["model"] = mid
     at.query_params["text"] = DEMO_TEXT
     at.run()
@@ -42,7 +42,7 @@ def _demo(mid: str) -> list[str]:
 
 
 def _start_training(settings: dict) -> AppTest:
-    at = _page("pages/2_Train.py")
+    at = _page("app_pages/2_train.py")
     at.run()
     next(s for s in at.selectbox if s.label == "Tokenizer").set_value("char")
     for label, value in settings.items():

@@ -84,13 +84,13 @@ def test_killed_training_is_shown_interrupted_and_resumes_to_the_uninterrupted_r
     r = wait_for(ws, victim, lambda r: len(runs.history(ws, victim)) >= 2, "finished two epochs")
     os.kill(r["pid"], signal.SIGSTOP)
     assert len(runs.history(ws, victim)) < SLOW_TINY["train"]["epochs"]
-    at = restarted_app_page("pages/2_Train.py")   # the server restarts while the run goes on
+    at = restarted_app_page("app_pages/2_train.py")   # the server restarts while the run goes on
     at.session_state["run"] = victim
     at.run()
     assert "running" in page_text(at) and "interrupted" not in page_text(at)
     os.kill(r["pid"], signal.SIGKILL)
     reaped(handles, r["pid"])
-    at = restarted_app_page("pages/2_Train.py")
+    at = restarted_app_page("app_pages/2_train.py")
     at.session_state["run"] = victim
     at.run()
     assert "interrupted" in page_text(at) and "resume continues" in page_text(at)
@@ -178,7 +178,7 @@ def test_full_disk_on_upload_is_a_clear_message_and_loses_nothing(monkeypatch):
     kept, _ = ws.add_sample("ner_klue.tsv")
     before = ws.raw_bytes(kept["id"])
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/1_Data.py")
+    at.switch_page("app_pages/1_data.py")
     at.run()
     monkeypatch.setattr(os, "replace", _enospc)
     at.file_uploader[0].upload("new.tsv", "김철수는 서울에 산다.\tB-PS B-LC O\n".encode(), "text/plain").run()

@@ -110,7 +110,7 @@ def test_hostile_text_on_the_demo_page_shows_a_result_or_message(demo_ws, monkey
         if what == "lone surrogate":  # neither a URL nor Streamlit's protobuf can carry one to the page
             continue
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-        at.switch_page("pages/5_Demo.py")
+        at.switch_page("app_pages/5_demo.py")
         at.query_params["model"] = mid
         at.query_params["text"] = text
         t0 = time.monotonic()

@@ -97,13 +97,13 @@ def test_hostile_labels_and_text_render_as_text_on_review_and_demo(monkeypatch):
     assert execute(ws, rid) == 0
     mid = runs.run(ws, rid)["model_id"]
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/4_Review.py")
+    at.switch_page("app_pages/4_review.py")
     at.run()
     assert not at.exception and at.html
     shown = [assert_safe_html(h.proto.body) for h in at.html]
     assert HOSTILE_LABEL in [lab for p in shown for lab in p.labels]
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/5_Demo.py")
+    at.switch_page("app_pages/5_demo.py")
     at.query_params["model"] = mid
     at.query_params["text"] = f"{PAYLOADS[0]} {PAYLOADS[2]} 김철수는 서울에 산다."
     at.run()
@@ -129,7 +129,7 @@ def test_share_links_name_model_ids_only(seeded, kind):
                  "dotdot": (f"../models/{mid}", "never by a path"), "encoded": ("..%2F..%2Fetc", "never by a path"),
                  "unknown": ("m-0000000000", "not in this workspace")}[kind]
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/5_Demo.py")
+    at.switch_page("app_pages/5_demo.py")
     at.query_params["model"] = bad
     at.query_params["text"] = "김철수는 서울에 산다."
     at.run()
@@ -143,7 +143,7 @@ def test_upload_names_never_become_paths(name, tmp_path, monkeypatch):
     monkeypatch.setenv("TAGGER_WORKSPACE", str(tmp_path / "a" / "b" / "ws"))
     before = {p for p in Path("/tmp").glob("escaped*")}
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/1_Data.py")
+    at.switch_page("app_pages/1_data.py")
     at.run()
     at.file_uploader[0].upload(name, "김철수는 서울에 산다.\tB-PS B-LC O\n".encode(), "text/plain").run()
     assert not at.exception
@@ -173,7 +173,7 @@ def test_upload_size_limit_is_enforced_with_a_clear_message(monkeypatch):
     assert config["server"]["maxUploadSize"] == DEFAULT_MAX_UPLOAD_MB       # the app and the engine agree
     monkeypatch.setenv("TAGGER_MAX_UPLOAD_MB", "0.001")                      # about 1 KB
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/1_Data.py")
+    at.switch_page("app_pages/1_data.py")
     at.run()
     at.file_uploader[0].upload("big.tsv", ("김철수는 서울에 산다.\tB-PS B-LC O\n" * 60).encode(), "text/plain").run()
     assert not at.exception
@@ -218,7 +218,7 @@ def test_crafted_pickle_in_a_zip_or_a_checkpoint_is_refused_and_never_runs(seede
 def test_a_bad_upload_limit_setting_is_a_clear_message(monkeypatch):
     monkeypatch.setenv("TAGGER_MAX_UPLOAD_MB", "lots")
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/1_Data.py")
+    at.switch_page("app_pages/1_data.py")
     at.run()
     assert not at.exception
     at.file_uploader[0].upload("a.tsv", "김철수는 서울에 산다.\tB-PS B-LC O\n".encode(), "text/plain").run()

@@ -17,7 +17,8 @@ from tagger.workspace.annotate import export_corrected, preannotate
 from tagger.corpus.load import load_corpus
 from tagger.core.units import split_sentences
 from ui.render import highlight_html, share_query
-from tagger.workspace.review import add_span, confusion, evaluation, filter_rows, remove_span, review_rows, set_label
+from tagger.workspace.evaluation import confusion, evaluation
+from tagger.workspace.review import add_span, filter_rows, remove_span, review_rows, set_label
 from tagger.runs.worker import execute
 from tagger.core import Sentence, Span
 from tagger.workspace.store import Workspace, check_id, clean_name

@@ -1,5 +1,4 @@
-"""The Train page's forms for the language-model and sentence-classifier tasks
-(the tagger's form is on the page itself). Each returns ``(run config, run
+"""The Train page's forms: a tagger, a language model, a sentence classifier. Each returns ``(run config, run
 name)`` when its start button was pressed, else None; ``tagger.runs`` checks
 the config and starts the background run. UI only."""
 from __future__ import annotations
@@ -8,17 +7,65 @@ from dataclasses import asdict
 
 import streamlit as st
 
-from ui import base as app_ui
+from ui import pickers
 from tagger.runs import control as runs
 from tagger.workspace import classify as ws_classify
 from tagger.models.classifier import ClassifierConfig
 from tagger.lm import CONFIGS, LMDataConfig, LMTrainConfig
-from tagger.tokenizers import TOKENIZERS
-from tagger.training.tagger import TrainConfig
+from ui.options import DEFAULT_TOKENIZER, TOKENIZERS, model_defaults, train_defaults
 
 LM_KINDS = {"ngram": "n-gram (counts, smoothed)", "window": "window (feed-forward)", "rnn": "RNN (recurrent)"}
 LM_TOKENIZER = "kkma"      # as `python -m tagger lm-train`: morphemes by default
 CLS_TOKENIZER = "char"     # as `python -m tagger classify-train`
+
+
+def _tagger_settings() -> dict:
+    mc = model_defaults()
+    a, b, c = st.columns(3)
+    return {"rnn_type": a.selectbox("Cell", ["lstm", "gru", "rnn"], index=["lstm", "gru", "rnn"].index(mc["rnn_type"])),
+            "num_layers": b.number_input("Layers", 1, 6, mc["num_layers"]),
+            "hidden_size": c.number_input("Hidden size (per direction)", 8, 2048, mc["hidden_size"], step=8),
+            "embedding_dim": a.number_input("Token embedding", 8, 1024, mc["embedding_dim"], step=8),
+            "dropout": b.number_input("Dropout", 0.0, 0.9, mc["dropout"], step=0.05),
+            "char_encoder": c.selectbox("Character encoder", ["cnn", "lstm", "none"],
+                                        index=["cnn", "lstm", "none"].index(mc["char_encoder"])),
+            "bidirectional": a.checkbox("Bidirectional", mc["bidirectional"]),
+            "use_crf": b.checkbox("CRF head", mc["use_crf"]),
+            "layer_norm": c.checkbox("Layer norm", mc["layer_norm"])}
+
+
+def _train_settings() -> dict:
+    tc = train_defaults()
+    a, b, c = st.columns(3)
+    return {"epochs": a.number_input("Epochs", 1, 500, tc["epochs"]),
+            "batch_size": b.number_input("Batch size", 1, 1024, tc["batch_size"]),
+            "lr": c.number_input("Learning rate", 1e-5, 1.0, tc["lr"], format="%.4f", step=1e-4),
+            "patience": a.number_input("Early-stopping patience (epochs)", 1, 500, tc["patience"]),
+            "seed": b.number_input("Seed", 0, 1_000_000, tc["seed"]),
+            "device": c.selectbox("Device", ["auto", "cpu", "cuda"])}
+
+
+def tagger_form(ws):
+    """A BiLSTM/GRU(-CRF) tagger on labelled datasets."""
+    with st.form("train"):
+        a, b = st.columns(2)
+        with a:
+            train_id = pickers.pick_dataset(ws, "Training data", key="dataset")
+        with b:
+            dev_id = pickers.pick_dataset(ws, "Dev data (picks epochs; never the evaluation file)",
+                                          key="dev", none="hold out every 10th training sentence")
+        a, b, c = st.columns(3)
+        tok = a.selectbox("Tokenizer", TOKENIZERS, index=TOKENIZERS.index(DEFAULT_TOKENIZER))
+        name = b.text_input("Run name (optional)")
+        threads = c.number_input("CPU threads", 1, 64, runs.default_threads())
+        corrected = st.checkbox("Train on the corrected labels (Review page corrections)", True)
+        mc = _tagger_settings()
+        tc = _train_settings()
+        go = st.form_submit_button("Start training", type="primary")
+    if not go:
+        return None
+    return ({"task": "tagger", "train_id": train_id, "dev_id": dev_id if dev_id != train_id else None,
+             "tokenizer": tok, "model": mc, "train": tc, "threads": int(threads), "corrected": corrected}, name)
 
 
 def _common(key: str, default_tok: str) -> tuple:
@@ -81,9 +128,9 @@ def lm_form(ws):
     with st.form("train_lm"):
         a, b = st.columns(2)
         with a:
-            train_id = app_ui.pick_dataset(ws, "Training text (any dataset: its sentence text)", key="lm_text")
+            train_id = pickers.pick_dataset(ws, "Training text (any dataset: its sentence text)", key="lm_text")
         with b:
-            dev_id = app_ui.pick_dataset(ws, "Held-out text (dev: early stopping and scores)", key="lm_dev",
+            dev_id = pickers.pick_dataset(ws, "Held-out text (dev: early stopping and scores)", key="lm_dev",
                                          none="none (window/RNN hold out every 10th line)")
         tok, name, threads = _common("lm", LM_TOKENIZER)
         lm = {"ngram": _ngram_settings, "window": _window_settings, "rnn": _rnn_settings}[kind]()
@@ -99,7 +146,7 @@ def lm_form(ws):
 
 
 def _classifier_settings() -> dict:
-    m, t = asdict(ClassifierConfig()), asdict(TrainConfig())
+    m, t = asdict(ClassifierConfig()), train_defaults()
     a, b, c = st.columns(3)
     return {"model": {"rnn_type": a.selectbox("Cell", ["lstm", "gru", "rnn"]),
                       "num_layers": int(b.number_input("Layers", 1, 6, m["num_layers"])),
@@ -127,9 +174,9 @@ def classifier_form(ws):
     with st.form("train_classifier"):
         a, b = st.columns(2)
         with a:
-            train_id = app_ui.pick_dataset(ws, "Training data (text-label)", key="cls_train", rows=labelled)
+            train_id = pickers.pick_dataset(ws, "Training data (text-label)", key="cls_train", rows=labelled)
         with b:
-            dev_id = app_ui.pick_dataset(ws, "Dev data (picks epochs)", key="cls_dev", rows=labelled,
+            dev_id = pickers.pick_dataset(ws, "Dev data (picks epochs)", key="cls_dev", rows=labelled,
                                          none="hold out every 10th training sentence")
         tok, name, threads = _common("cls", CLS_TOKENIZER)
         settings = _classifier_settings()

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import base as app_ui
+from ui import pickers, shell
+from ui.tables import history_charts
 from tagger import TaggerError
 from tagger.workspace import classify as ws_classify, lm as ws_lm, models as ws_models
 from ui.render import completion_html, label_html, suggestions_html
@@ -20,7 +21,7 @@ def classifier_report(ws, mid: str, picker=st) -> None:
     """Evaluate page: accuracy, macro F1, per-class table, confusion matrix, curves."""
     rows = ws_classify.labelled_datasets(ws)
     with picker:
-        did = app_ui.pick_dataset(ws, "Evaluation data (text-label)", key="cls_eval", rows=rows)
+        did = pickers.pick_dataset(ws, "Evaluation data (text-label)", key="cls_eval", rows=rows)
     if did is None:
         st.info("No text-label dataset (TEXT<TAB>LABEL) in the workspace: add one on the Data page.")
         return
@@ -28,7 +29,7 @@ def classifier_report(ws, mid: str, picker=st) -> None:
         with st.spinner("Classifying and scoring…"):
             ev = ws_classify.evaluation(ws, mid, did)
     except TaggerError as err:
-        app_ui.fail(err)
+        shell.fail(err)
         return
     c = st.columns(3)
     c[0].metric("accuracy", f"{ev['accuracy']:.4f}")
@@ -47,7 +48,7 @@ def classifier_report(ws, mid: str, picker=st) -> None:
                               columns=conf["labels"]), width="stretch")
     st.subheader("Learning curves")
     hist = ws_models.model_json(ws, mid).get("history") or []
-    app_ui.history_charts(hist, metric="dev_accuracy", label="dev accuracy")
+    history_charts(hist, metric="dev_accuracy", label="dev accuracy")
 
 
 def classify_view(ws, mid: str, sentences: list[str]) -> None:
@@ -80,7 +81,7 @@ def completion_view(ws, mid: str, prefix: str, key: str) -> None:
             r = ws_lm.complete(ws, mid, prefix, top_k=top_k, samples=samples, temperature=temperature,
                                seed=int(st.session_state.get(f"{key}_seed", 1)))
     except TaggerError as err:
-        app_ui.fail(err)
+        shell.fail(err)
         return
     st.caption(f"prefix tokens ({r['tokenizer']}): " + (" · ".join(map(ws_lm.show_token, r["tokens"])) or "(none)"))
     left, right = st.columns([2, 3])

@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 import tempfile
 
-from tagger.workspace.review import predicted_spans, predictions, snap
+from tagger.workspace.evaluation import predicted_spans, predictions
+from tagger.workspace.review import snap
 from tagger.core import Sentence, TaggerError
 from tagger.workspace.store import Workspace
 from tagger.workspace.status import STATUSES, check_status, progress, reviewer_counts, statuses, status_of

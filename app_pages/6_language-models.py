@@ -5,28 +5,27 @@ continuations with a temperature)."""
 import pandas as pd
 import streamlit as st
 
-from ui import base as app_ui
-from ui import views as app_views
 from tagger import TaggerError
 from tagger.workspace import lm as ws_lm
+from ui import pickers, shell, views
 
 PREFIX = "철수와 영희는 식탁에 앉아 사과를"
 
-ws = app_ui.page("Language models")
+ws = shell.page("Language models")
 lms = ws_lm.lm_models(ws)
 if not lms:
     st.info("No language model in this workspace yet: train one on the Train page (task: Language model), "
             "or import one made with `python -m tagger lm-train`.")
-    app_ui.link("pages/2_Train.py", "Go to Train", ":material/model_training:")
+    shell.link("app_pages/2_train.py", "Go to Train", ":material/model_training:")
     st.stop()
-labels = {m["id"]: app_ui.model_label(m) for m in lms}
+labels = {m["id"]: pickers.model_label(m) for m in lms}
 
 
 def comparison() -> list[dict]:
     st.header("Perplexity on held-out text")
     a, b = st.columns([2, 3])
     with a:
-        did = app_ui.pick_dataset(ws, "Held-out text (any dataset: its sentence text)", key="lm_heldout")
+        did = pickers.pick_dataset(ws, "Held-out text (any dataset: its sentence text)", key="lm_heldout")
     chosen = b.multiselect("Language models", list(labels), default=list(labels), format_func=labels.get)
     if did is None or not chosen:
         st.info("Pick a dataset and at least one language model.")
@@ -71,14 +70,14 @@ def sparsity(rows: list[dict]) -> None:
 
 def autocomplete() -> None:
     st.header("Autocomplete")
-    mid = app_ui.pick_model(ws, "Language model", key="lm_model", kinds=("lm",))
+    mid = pickers.pick_model(ws, "Language model", key="lm_model", kinds=("lm",))
     prefix = st.text_input("Prefix", PREFIX, key="lm_prefix", max_chars=ws_lm.MAX_PREFIX)
     if prefix.strip():
-        app_views.completion_view(ws, mid, prefix, key="lm_page")
+        views.completion_view(ws, mid, prefix, key="lm_page")
 
 
 try:
     sparsity(comparison())
     autocomplete()
 except TaggerError as err:
-    app_ui.fail(err)
+    shell.fail(err)

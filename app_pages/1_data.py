@@ -3,16 +3,12 @@ tokenization with coverage and aligned examples, split, pre-annotate, delete."""
 import pandas as pd
 import streamlit as st
 
-from ui import base as app_ui
 from tagger import TaggerError
 from tagger.workspace import datasets as ws_data
 from tagger.workspace.annotate import LABELLED, preannotate
-from tagger.corpus.load import FORMATS
-from tagger.settings import DEFAULT_TOKENIZER
-from tagger.workspace.ids import max_upload_mb
-from tagger.tokenizers import TOKENIZERS
+from ui import options, pickers, shell
 
-ws = app_ui.page("Data")
+ws = shell.page("Data")
 
 
 def _add_upload(f, fmt: str, enc: str) -> tuple[str, str]:
@@ -26,21 +22,14 @@ def _add_upload(f, fmt: str, enc: str) -> tuple[str, str]:
         ("info", f"{d['name']}: already in the workspace as {d['id']}")
 
 
-def _limit_text() -> str:
-    try:
-        return f"At most {max_upload_mb():g} MB a file."
-    except TaggerError as err:
-        return str(err)
-
-
 def add_section() -> None:
     up, sample = st.columns([3, 2])
     with up:
-        fmt = st.selectbox("Format", ["auto"] + list(FORMATS), help="auto-detected unless you pick one")
+        fmt = st.selectbox("Format", ["auto"] + list(options.FORMATS), help="auto-detected unless you pick one")
         enc = st.selectbox("Encoding", ["auto", "utf-8", "cp949", "euc-kr"])
         files = st.file_uploader("Upload corpus files (TSV, CoNLL, text)", accept_multiple_files=True,
                                  help="Kept byte for byte in the workspace; never modified. "
-                                      f"{_limit_text()}")
+                                      f"{options.upload_limit_text()}")
         seen = st.session_state.setdefault("_uploads", {})
         for f in files or []:
             if f.file_id not in seen:
@@ -94,10 +83,10 @@ def stats_section(did: str) -> None:
 def tokenize_section(did: str) -> None:
     st.subheader("Tokenize")
     a, b = st.columns(2)
-    tok = a.selectbox("Tokenizer", TOKENIZERS, index=TOKENIZERS.index(DEFAULT_TOKENIZER),
+    tok = a.selectbox("Tokenizer", options.TOKENIZERS, index=options.TOKENIZERS.index(options.DEFAULT_TOKENIZER),
                       help="kkma: morphemes aligned to the text (first use starts Kkma, ~5 s)")
     with b:
-        dev = app_ui.pick_dataset(ws, "Dev set for the OOV rate", key="tok_dev", none="hold out every 10th sentence")
+        dev = pickers.pick_dataset(ws, "Dev set for the OOV rate", key="tok_dev", none="hold out every 10th sentence")
     if st.button("Tokenize", type="primary"):
         bar = st.progress(0.0, text=f"tokenizing with {tok}…")
         try:
@@ -106,7 +95,7 @@ def tokenize_section(did: str) -> None:
                                                                                text=f"tokenizing {d_}/{t}"))
             st.session_state["tok_result"] = (did, res)
         except TaggerError as err:
-            app_ui.fail(err)
+            shell.fail(err)
         bar.empty()
     done = st.session_state.get("tok_result")
     if done and done[0] == did:
@@ -147,9 +136,9 @@ def tools_section(did: str, d: dict) -> None:
                 tr, dv = ws_data.split_dataset(ws, did, frac, int(seed))
                 st.success(f"created {tr['name']} ({tr['id']}) and {dv['name']} ({dv['id']})")
             except TaggerError as err:
-                app_ui.fail(err)
+                shell.fail(err)
     with st.expander("Pre-annotate with a model (the annotation loop)"):
-        mid = app_ui.pick_model(ws, key="pre_model", none="(no model yet)")
+        mid = pickers.pick_model(ws, key="pre_model", none="(no model yet)")
         fmt = st.selectbox("Write as", LABELLED)
         if st.button("Tag every sentence", disabled=mid is None):
             try:
@@ -157,7 +146,7 @@ def tools_section(did: str, d: dict) -> None:
                 st.session_state["dataset"] = new["id"]
                 st.success(f"created {new['name']} ({new['id']}): review and correct it on the Review page")
             except TaggerError as err:
-                app_ui.fail(err)
+                shell.fail(err)
     with st.expander("Delete this dataset"):
         sure = st.checkbox(f"Yes, delete {d['name']} and its corrections")
         if st.button("Delete dataset", disabled=not sure):
@@ -167,7 +156,7 @@ def tools_section(did: str, d: dict) -> None:
 
 
 add_section()
-did = app_ui.pick_dataset(ws)
+did = pickers.pick_dataset(ws)
 if did is None:
     st.info("No dataset yet: upload a file or add a bundled sample.")
     st.stop()

@@ -5,29 +5,28 @@ Language models are compared on the Language models page."""
 import pandas as pd
 import streamlit as st
 
-from ui import base as app_ui
-from ui import views as app_views
 from tagger import TaggerError
-from tagger.workspace import models as ws_models
-from tagger.workspace.review import evaluation, report_rows
+from tagger.workspace import evaluation as ws_eval, models as ws_models
+from ui import pickers, shell, views
+from ui.tables import curves_chart, history_charts, report_table
 
 KINDS = ("tagger", "classifier")
-ws = app_ui.page("Evaluate")
+ws = shell.page("Evaluate")
 if not ws_models.models(ws, kinds=KINDS) or not ws.datasets():
     st.info("Evaluation needs a tagger or classifier and a labelled dataset: train one on the Train page "
             "(language models are compared on the Language models page).")
-    app_ui.link("pages/2_Train.py", "Go to Train", ":material/model_training:")
+    shell.link("app_pages/2_train.py", "Go to Train", ":material/model_training:")
     st.stop()
 
 a, b = st.columns(2)
 with a:
-    mid = app_ui.pick_model(ws, kinds=KINDS)
+    mid = pickers.pick_model(ws, kinds=KINDS)
 if ws_models.model_row(ws, mid)["kind"] == "classifier":
-    app_views.classifier_report(ws, mid, picker=b)
+    views.classifier_report(ws, mid, picker=b)
     st.stop()
 with b:
     labelled = [d for d in ws.datasets() if d["format"] in ("klue", "conll", "sentence-tags")]
-    did = app_ui.pick_dataset(ws, "Evaluation data", key="dataset", rows=labelled)
+    did = pickers.pick_dataset(ws, "Evaluation data", key="dataset", rows=labelled)
 corrected = st.checkbox("Score against the corrected labels (Review page corrections)", False)
 if did is None:
     st.info("No labelled dataset (klue, conll or sentence-tags) in the workspace.")
@@ -75,49 +74,32 @@ def curves(mid: str) -> None:
     try:
         hist = ws_models.model_json(ws, mid).get("history") or []
     except TaggerError as err:
-        app_ui.fail(err)
+        shell.fail(err)
         return
-    app_ui.history_charts(hist)
+    history_charts(hist)
 
 
 def compare(did: str, corrected: bool) -> None:
     st.subheader("Runs side by side")
-    ms = ws_models.models(ws, kinds=("tagger",))
-    ids = [m["id"] for m in ms]
-    chosen = st.multiselect("Models", ids, default=ids[:2], format_func=lambda i: app_ui.model_label(
-        next(m for m in ms if m["id"] == i)))
-    rows, curves_ = [], {}
-    for m in (m for m in ms if m["id"] in chosen):
-        s = m["summary"] or {}
-        mc = s.get("tagger_config") or {}
-        try:
-            ev = evaluation(ws, m["id"], did, corrected)
-        except TaggerError as err:
-            app_ui.fail(err)
-            continue
-        rows.append({"model": m["id"], "name": m["name"], "tokenizer": m["tokenizer"], "cell": mc.get("rnn_type"),
-                     "layers": mc.get("num_layers"), "hidden": mc.get("hidden_size"), "CRF": mc.get("use_crf"),
-                     "epochs": s.get("epochs"), "best epoch": s.get("best_epoch"), "dev F1 (training)": s.get("dev_f1"),
-                     "F1 here": ev["entity_f1"], "macro F1": ev["macro_f1"], "char macro F1": ev["char_macro_f1"],
-                     "device": s.get("device")})
-        hist = ws_models.model_json(ws, m["id"]).get("history") or []
-        curves_[f"{m['name']} ({m['id']})"] = pd.Series({h["epoch"]: h["dev_f1"] for h in hist})
+    ms = {m["id"]: m for m in ws_models.models(ws, kinds=("tagger",))}
+    chosen = st.multiselect("Models", list(ms), default=list(ms)[:2], format_func=lambda i: pickers.model_label(ms[i]))
+    rows, curves_, problems = ws_eval.compare(ws, did, chosen, corrected)
+    for p in problems:
+        st.error(p)
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    if curves_:
-        st.caption("dev F1 per epoch")
-        st.line_chart(pd.DataFrame(curves_), height=260)
+    curves_chart(curves_, "dev F1 per epoch")
 
 
 try:
     with st.spinner("Predicting and scoring…"):
-        ev = evaluation(ws, mid, did, corrected)
+        ev = ws_eval.evaluation(ws, mid, did, corrected)
 except TaggerError as err:
-    app_ui.fail(err)
+    shell.fail(err)
     st.stop()
 headline(ev)
 st.subheader("Report")
-app_ui.report_table(report_rows(ev))
+report_table(ws_eval.report_rows(ev))
 errors_and_confusion(ev)
 curves(mid)
 compare(did, corrected)

@@ -3,29 +3,29 @@ table, filters, span corrections (versioned, undo) and export."""
 import pandas as pd
 import streamlit as st
 
-from ui import base as app_ui
 from tagger import TaggerError
 from tagger.workspace import review
 from tagger.workspace.annotate import LABELLED, export_corrected
+from ui import pickers, shell
 from ui.render import highlight_html
 
-ws = app_ui.page("Review")
+ws = shell.page("Review")
 if not ws.datasets():
     st.info("No dataset yet: add one on the Data page.")
     st.stop()
 
 a, b = st.columns(2)
 with a:
-    did = app_ui.pick_dataset(ws)
+    did = pickers.pick_dataset(ws)
 with b:
-    mid = app_ui.pick_model(ws, "Predictions of", none="(no model: gold only)", prefer_none=False)
+    mid = pickers.pick_model(ws, "Predictions of", none="(no model: gold only)", prefer_none=False)
 dataset = ws.dataset(did)
 corpus = ws.corpus(did)
 try:
     with st.spinner("Predicting…"):
         rows = review.review_rows(ws, did, mid)
 except TaggerError as err:
-    app_ui.fail(err)
+    shell.fail(err)
     st.stop()
 all_types = sorted({t for r in rows for t in r["types"]})
 
@@ -139,7 +139,7 @@ def correct(row: dict) -> None:
             ws.undo_correction(did, row["index"])
             st.rerun()
     except TaggerError as err:
-        app_ui.fail(err)
+        shell.fail(err)
 
 
 def export() -> None:
@@ -152,7 +152,7 @@ def export() -> None:
         try:
             st.session_state["export"] = (did, export_corrected(ws, did))
         except TaggerError as err:
-            app_ui.fail(err)
+            shell.fail(err)
     done = st.session_state.get("export")
     if done and done[0] == did:
         res = done[1]

@@ -5,11 +5,10 @@ with probabilities; a share link ``?model=<id>&text=…`` reopens any of them.""
 import pandas as pd
 import streamlit as st
 
-from ui import base as app_ui
-from ui import views as app_views
 from tagger import TaggerError
 from tagger.workspace import models as ws_models
-from tagger.core.units import split_sentences
+from ui import pickers, shell, views
+from ui.options import split_sentences
 from ui.render import MAX_SHARE_TEXT, highlight_html, share_query
 
 MAX_CHARS, MAX_SENTENCES = 5000, 50
@@ -20,7 +19,7 @@ ACTIONS = {"tagger": ("Tag", "Entities are highlighted in each sentence."),
                   "sampled continuations."),
            "classifier": ("Classify", "Each sentence gets the classifier's label and every label's probability.")}
 
-ws = app_ui.page("Demo", writable=False)
+ws = shell.page("Demo", writable=False)
 shared_model, shared_text = st.query_params.get("model"), st.query_params.get("text")
 models = ws_models.models(ws)
 if shared_model:
@@ -30,10 +29,10 @@ if shared_model:
         st.error(f"This link names a model that cannot be opened: {err}")
 if not models:
     st.info("There is no model in this workspace yet." +
-            ("" if app_ui.readonly() else " Train one on the Train page (or use the quick start on Home)."))
+            ("" if shell.readonly() else " Train one on the Train page (or use the quick start on Home)."))
     st.stop()
 
-mid = app_ui.pick_model(ws, kinds=None)
+mid = pickers.pick_model(ws, kinds=None)
 kind = ws_models.model_row(ws, mid)["kind"]
 if shared_text is not None and st.session_state.get("_shared_text") != shared_text:
     st.session_state["_shared_text"] = shared_text
@@ -84,11 +83,11 @@ def run(kind: str, mid: str, text: str) -> bool:
     if kind == "lm":
         prefix = " ".join(text.split()).strip()
         if prefix:
-            app_views.completion_view(ws, mid, prefix, key="demo_lm")
+            views.completion_view(ws, mid, prefix, key="demo_lm")
         return bool(prefix)
     if kind == "classifier":
         sentences = split_sentences(text)
-        app_views.classify_view(ws, mid, sentences)
+        views.classify_view(ws, mid, sentences)
         return bool(sentences)
     results = tag(mid, text)
     show(results)
@@ -98,7 +97,7 @@ def run(kind: str, mid: str, text: str) -> bool:
 try:
     shown = run(kind, mid, text)
 except TaggerError as err:
-    app_ui.fail(err)
+    shell.fail(err)
     st.stop()
 if shown:
     share(mid, text)
