@@ -222,3 +222,11 @@ class LanguageModel(SavedModel):
             return cfg, Vocab(desc["vocab"])
         except ValueError as e:
             raise TaggerError(f"{where}: bad vocabulary: {e}")
+
+
+class NeuralLM(LanguageModel):
+    """A window or RNN LM: a torch ``module`` (its ``NET``, built from its ``CONFIG``)."""
+
+    def __init__(self, net, vocab: Vocab, tokenizer: str, tokenizer_version: str, meta: Optional[dict] = None):
+        super().__init__(vocab, tokenizer, tokenizer_version, meta)
+        self.module, self.cfg = net, net.cfg

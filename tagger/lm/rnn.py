@@ -22,7 +22,7 @@ from torch import nn
 
 from tagger.models.layers import CELLS
 from tagger.core import TaggerError
-from tagger.lm.common import EOS_ID, LanguageModel, predictable, stream_ids
+from tagger.lm.common import EOS_ID, NeuralLM, predictable, stream_ids
 
 
 @dataclass(frozen=True)
@@ -89,13 +89,9 @@ def chunks(x: torch.Tensor, y: torch.Tensor, bptt: int):
         yield x[:, t:t + bptt], y[:, t:t + bptt]
 
 
-class RNNLM(LanguageModel):
+class RNNLM(NeuralLM):
     kind = "rnn"
     CONFIG, NET = RNNLMConfig, RNNLMNet
-
-    def __init__(self, net: RNNLMNet, vocab, tokenizer, tokenizer_version, meta=None):
-        super().__init__(vocab, tokenizer, tokenizer_version, meta)
-        self.module, self.cfg = net, net.cfg
 
     @torch.no_grad()
     def score_stream(self, stream: np.ndarray, n_cols: int = 16, bptt: int = 256) -> tuple[float, int]:

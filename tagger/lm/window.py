@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from tagger.core import TaggerError
-from tagger.lm.common import BOS_ID, LanguageModel, padded_ngrams, predictable
+from tagger.lm.common import BOS_ID, NeuralLM, padded_ngrams, predictable
 
 
 @dataclass(frozen=True)
@@ -47,13 +47,9 @@ def window_tensors(id_lists, order: int) -> tuple[torch.Tensor, torch.Tensor]:
     return g[:, :-1].contiguous(), g[:, -1].contiguous()
 
 
-class WindowLM(LanguageModel):
+class WindowLM(NeuralLM):
     kind = "window"
     CONFIG, NET = WindowConfig, WindowNet
-
-    def __init__(self, net: WindowNet, vocab, tokenizer, tokenizer_version, meta=None):
-        super().__init__(vocab, tokenizer, tokenizer_version, meta)
-        self.module, self.cfg = net, net.cfg
 
     @torch.no_grad()
     def score_ids(self, id_lists, batch_size: int = 1024) -> float:
