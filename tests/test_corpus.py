@@ -15,6 +15,10 @@ SAMPLE_FORMATS = {
     "classify.tsv": "text-label",
     "lm.txt": "text",
 }
+INTERCHANGE_SAMPLES = {  # doccano/Label Studio: read back as the same sentences, tests/test_interchange.py
+    "ner_doccano.jsonl": "doccano",
+    "ner_labelstudio.json": "labelstudio",
+}
 
 KLUE = (
     "## 헤더 줄\n"
@@ -284,4 +288,5 @@ def test_replace_and_new_corpus(tmp_path):
     assert dumps_corpus(labelled) == "좋다\t긍정\n".encode("utf-8")
     with pytest.raises(TaggerError):
         new_corpus([], "nope")
-    assert set(FORMATS) == set(SAMPLE_FORMATS.values())
+    assert set(FORMATS) == set(SAMPLE_FORMATS.values()) | set(INTERCHANGE_SAMPLES.values())
+    assert all(load_corpus(SAMPLES / name).format == fmt for name, fmt in INTERCHANGE_SAMPLES.items())

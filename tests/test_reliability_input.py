@@ -5,7 +5,8 @@ each encoding (UTF-8, UTF-8 with BOM, CP949, CRLF newlines), read with the
 format given and auto-detected. The only outcomes allowed: a usable corpus
 (every span inside its sentence, gold tags computable, a validation report
 whose problems all name a line of the file, and, when nothing is reported,
-written back byte for byte) or a TaggerError; never another
+written back byte for byte; for the JSON formats, doccano and Label Studio,
+read back as the same sentences) or a TaggerError; never another
 exception, never more than the deadline per example.
 
 CI runs a few hundred examples (``FUZZ_EXAMPLES``, default 60 per test); run
@@ -18,8 +19,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tagger.corpus.load import FORMATS, dumps_corpus, load_corpus
-from tagger.core import TaggerError
+from tagger.corpus.load import FORMATS, dumps_corpus, load_corpus, new_corpus
+from tagger.core import Sentence, Span, TaggerError
 from tagger.corpus.validate import validate
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
@@ -35,7 +36,12 @@ SEEDS = {
     "sentence-tags": "김철수 씨는 서울 시청에\tPS-B O LC-B LC-I\n오늘 비\tDT-B O\n",
     "text-label": "정말 좋은 영화였다\tpos\n별로였다\tneg\n",
     "text": "첫 문장이다.\n\n둘째 문장, 그리고 셋째!\n",
+    "doccano": '{"id": 1, "text": "김철수는 서울에", "label": [[0, 3, "PS"], [5, 7, "LC"]]}\n'
+               '{"text": "간다", "label": []}\n',
 }
+SEEDS["labelstudio"] = dumps_corpus(new_corpus(    # our own export: it reads back byte for byte
+    [Sentence("김철수는 서울에", [Span(0, 3, "PS"), Span(5, 7, "LC")]), Sentence("간다")], "labelstudio")).decode()
+JSON_FORMATS = ("doccano", "labelstudio")  # written back as the same sentences, not byte for byte
 ENCODINGS = ("utf-8", "utf-8-sig", "cp949", "utf-8+crlf", "cp949+crlf")
 NEAR = list("\t\n\r #<>:-_ ") + ["B-PS", "I-", "O", "##", "\ufeff", "\x00", "ㄱ", "가", "\udc80"]
 _DIR = Path(tempfile.mkdtemp(prefix="fuzz-corpus-"))
@@ -91,7 +97,12 @@ def check_outcome(data: bytes, fmt, encoding=None) -> None:
         assert 0 <= p["line"] <= n_lines and p["level"] in ("error", "warning") and p["message"], p
     if not corpus.sentences:
         assert report["errors"], "a file with no sentence is reported"
-    if not corpus.problems:          # nothing reported: written back byte for byte
+    if not corpus.problems and corpus.format in JSON_FORMATS:   # the same sentences read back
+        back = _DIR / "fuzzed.back"
+        back.write_bytes(dumps_corpus(corpus))
+        again = load_corpus(back, format=corpus.format, encoding=corpus.encoding)
+        assert [(s.text, s.spans) for s in again.sentences] == [(s.text, s.spans) for s in corpus.sentences]
+    elif not corpus.problems:          # nothing reported: written back byte for byte
         assert dumps_corpus(corpus) == data
     else:
         try:

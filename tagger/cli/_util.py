@@ -19,7 +19,7 @@ from tagger.models.layout import CHECKPOINT, MODEL_JSON, WEIGHTS
 from tagger.core import Problem, TaggerError
 
 TOKENIZER_CHOICES = ("kkma", "char", "eojeol", "char+kkma", "kiwi", "char+kiwi")
-FORMAT_CHOICES = ("klue", "conll", "sentence-tags", "text-label", "text")
+FORMAT_CHOICES = ("klue", "conll", "sentence-tags", "text-label", "text", "doccano", "labelstudio")
 STDIN = "<stdin>"  # the path of stdin in problem lines, ``<stdin>:LINE: warning: ...``
 
 

@@ -8,15 +8,16 @@ from dataclasses import dataclass, field, replace as dc_replace
 from pathlib import Path
 
 from tagger.corpus.formats import read_lines
+from tagger.corpus.jsonformats import JSON_FORMATS, detect_json, read_json, write_json
 from tagger.core.units import units as unit_offsets
 from tagger.corpus.write import write_lines
 from tagger.corpus.tags import is_tag, spans_to_tags
 from tagger.core import Problem, Sentence, TaggerError, files
 
-FORMATS = ("klue", "conll", "sentence-tags", "text-label", "text")
+FORMATS = ("klue", "conll", "sentence-tags", "text-label", "text", "doccano", "labelstudio")
 SCHEMES = ("bio", "plain")  # entity tags (BIO/BIOES/BILOU) or per-unit labels (POS)
 _TAGGED = ("klue", "conll", "sentence-tags")
-_GRANULARITY = {"klue": "char", "conll": "word", "sentence-tags": "word"}
+_GRANULARITY = {"klue": "char", "conll": "word", "sentence-tags": "word", "doccano": "char", "labelstudio": "char"}
 _DETECT_LINES = 2000
 
 
@@ -105,6 +106,9 @@ def _blocks(lines: list[str]) -> bool:
 def detect_format(text: str) -> str:
     """Best guess among FORMATS from the first lines of decoded text."""
     lines = [line.rstrip("\r") for line in text.split("\n", _DETECT_LINES)[:_DETECT_LINES]]
+    json_format = detect_json(text, lines)
+    if json_format:
+        return json_format
     if any(line.startswith("## ") and "\t" in line for line in lines):
         return "klue"
     data = [line for line in lines if line.strip() and not line.startswith("#")]
@@ -187,10 +191,11 @@ def _mixed_newlines(text: str, path) -> list[Problem]:
 
 
 def load_corpus(path, format: str | None = None, encoding: str | None = None,
-                scheme: str | None = None) -> Corpus:
+                scheme: str | None = None, annotator=None) -> Corpus:
     """Read a corpus. Content problems land in ``corpus.problems``; only an
     unreadable path raises TaggerError. ``scheme`` (``bio``/``plain``) is
-    detected from the tags when not given."""
+    detected from the tags when not given; ``annotator``: whose Label Studio
+    annotation to read (``completed_by``; default the latest)."""
     if format is not None:
         _check_format(format, path)
     if scheme is not None and scheme not in SCHEMES:
@@ -215,7 +220,10 @@ def load_corpus(path, format: str | None = None, encoding: str | None = None,
     if final_newline:
         lines.pop()
     plain = (scheme or detect_scheme(lines, fmt)) == "plain" and fmt in _TAGGED
-    sentences, more, meta = read_lines(lines, fmt, str(path), plain)
+    if fmt in JSON_FORMATS:
+        sentences, more, meta = read_json(text, fmt, str(path), annotator)
+    else:
+        sentences, more, meta = read_lines(lines, fmt, str(path), plain)
     meta.update(bom=bom, newline=newline, final_newline=final_newline)
     problems = sorted(problems + more, key=lambda p: p.line)
     if not text.strip():
@@ -228,7 +236,10 @@ def load_corpus(path, format: str | None = None, encoding: str | None = None,
 def dumps_corpus(corpus: Corpus) -> bytes:
     """The corpus in its own format, encoding, newline style and layout."""
     meta = {"scheme": "BIO", "style": "prefix", **corpus.meta}
-    lines = write_lines(corpus.sentences, corpus.format, meta)
+    if corpus.format in JSON_FORMATS:
+        lines = write_json(corpus.sentences, corpus.format)
+    else:
+        lines = write_lines(corpus.sentences, corpus.format, meta)
     newline = meta.get("newline", "\n")
     text = newline.join(lines) + (newline if meta.get("final_newline", True) else "")
     try:

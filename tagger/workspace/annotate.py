@@ -13,8 +13,8 @@ from tagger.core import Sentence, TaggerError
 from tagger.workspace.store import Workspace
 from tagger.workspace.status import STATUSES, check_status, progress, reviewer_counts, statuses, status_of
 
-LABELLED = ("klue", "conll", "sentence-tags")
-_EXT = {"klue": "tsv", "conll": "conll", "sentence-tags": "tsv"}
+LABELLED = ("klue", "conll", "sentence-tags", "doccano", "labelstudio")
+_EXT = {"klue": "tsv", "conll": "conll", "sentence-tags": "tsv", "doccano": "jsonl", "labelstudio": "json"}
 
 
 def _roundtrip(ws: Workspace, data: bytes, fmt: str, encoding: str, expect) -> list[str]:
