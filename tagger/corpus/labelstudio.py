@@ -32,14 +32,15 @@ def _positions(text: str) -> list[tuple[object, int]]:
     i = len(text) - len(text.lstrip())
     if text[i:i + 1] != "[":
         return [(dec.raw_decode(text, i)[0], line_of(text, i))]
-    out, i = [], i + 1
+    out, i, line, counted = [], i + 1, line_of(text, i), i   # lines counted up to ``counted``
     while True:
         while text[i:i + 1].isspace():
             i += 1
         if text[i:i + 1] in ("]", ""):
             return out
         task, end = dec.raw_decode(text, i)
-        out.append((task, line_of(text, i)))
+        line, counted = line + text.count("\n", counted, i), i
+        out.append((task, line))
         i = end
         while text[i:i + 1].isspace():
             i += 1
