@@ -17,7 +17,7 @@ from tagger.core import Problem, Sentence, TaggerError, files
 FORMATS = ("klue", "conll", "sentence-tags", "text-label", "text", "doccano", "labelstudio")
 SCHEMES = ("bio", "plain")  # entity tags (BIO/BIOES/BILOU) or per-unit labels (POS)
 _TAGGED = ("klue", "conll", "sentence-tags")
-_GRANULARITY = {"klue": "char", "conll": "word", "sentence-tags": "word", "doccano": "char", "labelstudio": "char"}
+GRANULARITY = {"klue": "char", "conll": "word", "sentence-tags": "word", "doccano": "char", "labelstudio": "char"}
 _DETECT_LINES = 2000
 
 
@@ -32,7 +32,7 @@ class Corpus:
 
     @property
     def granularity(self) -> str | None:
-        return _GRANULARITY.get(self.format)
+        return GRANULARITY.get(self.format)
 
     @property
     def scheme(self) -> str:

@@ -81,12 +81,12 @@ def export_corrected(ws: Workspace, dataset_id, only=None) -> dict:
 def preannotate(ws: Workspace, dataset_id, model_id, fmt: str = "klue") -> dict:
     """Tag every sentence of ``dataset_id`` with the model and store the result
     as a new labelled dataset in ``fmt`` (the source dataset is untouched)."""
-    from tagger.corpus.load import dumps_corpus, new_corpus
+    from tagger.corpus.load import GRANULARITY, dumps_corpus, new_corpus
     if fmt not in LABELLED:
         raise TaggerError(f"pre-annotation writes one of {', '.join(LABELLED)}, not {fmt!r}")
     d = ws.dataset(dataset_id)
     results = predictions(ws, model_id, d["id"])
-    granularity = "char" if fmt == "klue" else "word"
+    granularity = GRANULARITY[fmt]
     sentences = [Sentence(text=r["text"], spans=snap(r["text"], spans, granularity), id=f"pre-{i + 1:05d}")
                  for i, (r, spans) in enumerate(zip(results, predicted_spans(results))) if r["text"].strip()]
     if not sentences:
