@@ -24,7 +24,7 @@ import sys
 import time
 from contextlib import contextmanager, nullcontext
 from datetime import timedelta
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional
 
 import torch
 import torch.distributed as dist
