@@ -127,6 +127,13 @@ def _check_numbers(args, tc, dc) -> None:
 
 
 def cmd_lm_train(args) -> int:
+    """Under torchrun every rank runs this; only rank 0 prints and saves."""
+    from tagger.training import distributed
+    with distributed.quiet():
+        return _lm_train(args, distributed.is_main())
+
+
+def _lm_train(args, main: bool) -> int:
     from tagger.lm import save_lm, train_lm
     from tagger.lm.ngram import check_config
     cfg, tc, dc = _configs(args)
@@ -136,9 +143,12 @@ def cmd_lm_train(args) -> int:
     dev = _texts(args.dev, args.format) if args.dev else None
     out = Path(args.out)
     from tagger.lm.io import COUNTS
-    prepare_out(out, args.overwrite, files=(MODEL_JSON, WEIGHTS, COUNTS))
+    if main:
+        prepare_out(out, args.overwrite, files=(MODEL_JSON, WEIGHTS, COUNTS))
     lm = train_lm(texts, dev, kind=args.kind, tokenizer=args.tokenizer or LM_TOKENIZER, config=cfg,
-                  train_config=tc, data_config=dc, callbacks=[_LMProgress(tc.epochs)])
+                  train_config=tc, data_config=dc, callbacks=[_LMProgress(tc.epochs)] if main else [])
+    if not main:
+        return 0
     lm.meta["train_data"] = " + ".join(map(str, args.text))
     save_lm(lm, out)
     d = lm.meta.get("dev")

@@ -126,6 +126,13 @@ def _parse_settings(items) -> dict:
 
 
 def cmd_train(args) -> int:
+    """Under torchrun every rank runs this; only rank 0 prints, checkpoints and saves."""
+    from tagger.training import distributed
+    with distributed.quiet():
+        return _train(args, distributed.is_main())
+
+
+def _train(args, main: bool) -> int:
     from tagger.training.tagger import TrainConfig
     out = Path(args.out)
     resume = None
@@ -139,15 +146,18 @@ def cmd_train(args) -> int:
     train_c = load_corpus(args.train, args.format, scheme=args.scheme)
     dev_c = load_corpus(args.dev, args.format, scheme=args.scheme) if args.dev else None
     resuming_here = bool(args.resume) and Path(args.resume).resolve() == out.resolve()
-    prepare_out(out, args.overwrite, resuming_here)
+    if main:
+        prepare_out(out, args.overwrite, resuming_here)
     keys = ("rnn_type", "num_layers", "hidden_size", "bidirectional", "use_crf",
             "epochs", "batch_size", "lr", "device", "seed", "init_lm")
     overrides = {**_parse_settings(args.settings),
                  **{k: getattr(args, k) for k in keys if getattr(args, k) is not None}}
     epochs = overrides.get("epochs") or (tc.epochs if tc else TrainConfig().epochs)
     model = api.train(train_c, dev_c, tokenizer=tokenizer, resume=resume, model_config=mc,
-                      train_config=tc, data_config=dc, callbacks=[ProgressPrinter(epochs), CheckpointSaver(out)],
-                      **overrides)
+                      train_config=tc, data_config=dc,
+                      callbacks=[ProgressPrinter(epochs), CheckpointSaver(out)] if main else [], **overrides)
+    if not main:
+        return 0
     model.meta["train_data"] = str(args.train)
     model.save(out)
     best = model.meta.get("dev_scores") or {}

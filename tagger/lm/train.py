@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from tagger.models.saving import resolve_device
+from tagger.training import distributed
 from tagger.training.loop import Callback, EpochLoop
 from tagger.core import TaggerError
 from tagger.lm.common import LMDataConfig, safe_exp, build_vocab, n_predicted, stream_ids, to_ids, tokenize_lines
@@ -77,25 +78,34 @@ def train_lm(texts: Sequence[str], dev_texts: Optional[Sequence[str]] = None, *,
     if kind == "ngram":
         lm = train_ngram(tr_ids, cfg, vocab, tok.name, tok.version, meta)
     else:
-        torch.manual_seed(train_config.seed)
-        device = resolve_device(train_config.device)
-        size = len(vocab)
-        lm = (RNNLM(RNNLMNet(cfg, size), vocab, tok.name, tok.version, meta) if kind == "rnn"
-              else WindowLM(WindowNet(cfg, size), vocab, tok.name, tok.version, meta))
-        lm.module.to(device)
-        loop = _NeuralLoop(lm, tr_ids, to_ids(dv_toks, vocab), train_config, cbs, device)
-        if resume:
-            loop.restore(resume)
-            _say(cbs, f"resuming after epoch {loop.epoch}")
-        loop.run()
-    if dv_toks is not None:
+        with distributed.session(resolve_device(train_config.device)) as device:  # torchrun: data-parallel
+            lm = _train_neural(kind, cfg, vocab, tok, meta, tr_ids, to_ids(dv_toks, vocab), train_config,
+                               cbs, device, resume)
+    if dv_toks is not None and distributed.is_main():  # under torchrun only rank 0 saves the model
         lm.meta["dev"] = {k: v for k, v in lm.evaluate_tokens(dv_toks, dev_texts).items()
                           if k in ("perplexity", "bits_per_char", "tokens", "oov_rate")}
     return lm
 
 
-def rnn_epoch(net: RNNLMNet, x: torch.Tensor, y: torch.Tensor, cfg: LMTrainConfig, opt, on_step=None) -> tuple:
-    """One pass of truncated BPTT over the column layout; returns (summed loss, tokens)."""
+def _train_neural(kind, cfg, vocab, tok, meta, tr_ids, dv_ids, train_config, cbs, device, resume):
+    torch.manual_seed(train_config.seed)
+    size = len(vocab)
+    lm = (RNNLM(RNNLMNet(cfg, size), vocab, tok.name, tok.version, meta) if kind == "rnn"
+          else WindowLM(WindowNet(cfg, size), vocab, tok.name, tok.version, meta))
+    lm.module.to(device)
+    loop = _NeuralLoop(lm, tr_ids, dv_ids, train_config, cbs, device)
+    if resume:
+        loop.restore(resume)
+        _say(cbs, f"resuming after epoch {loop.epoch}")
+    loop.distribute()
+    loop.run()
+    return lm
+
+
+def rnn_epoch(net: RNNLMNet, x: torch.Tensor, y: torch.Tensor, cfg: LMTrainConfig, opt, on_step=None,
+              opt_step=None) -> tuple:
+    """One pass of truncated BPTT over the column layout; returns (summed loss, tokens).
+    ``opt_step(loss, tokens)``, when given, takes the optimizer step (the loop's, DDP-aware)."""
     state, total, count = None, torch.zeros((), dtype=torch.float64), 0
     steps = -(-x.size(1) // cfg.bptt)
     for step, (xc, yc) in enumerate(chunks(x, y, cfg.bptt), 1):
@@ -104,10 +114,13 @@ def rnn_epoch(net: RNNLMNet, x: torch.Tensor, y: torch.Tensor, cfg: LMTrainConfi
         n = int((yc >= 0).sum())
         loss = nn.functional.cross_entropy(logits.flatten(0, 1).float(), yc.flatten(), ignore_index=-100,
                                            reduction="sum") / max(n, 1)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(net.parameters(), cfg.clip)
-        opt.step()
+        if opt_step is not None:
+            opt_step(loss, n)
+        else:
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(net.parameters(), cfg.clip)
+            opt.step()
         total += loss.detach().double().cpu() * n
         count += n
         if on_step:
@@ -115,20 +128,36 @@ def rnn_epoch(net: RNNLMNet, x: torch.Tensor, y: torch.Tensor, cfg: LMTrainConfi
     return float(total), count
 
 
-def window_epoch(net: WindowNet, ctx, tgt, cfg: LMTrainConfig, opt, gen, on_step=None) -> tuple:
-    perm = torch.randperm(len(tgt), generator=gen).to(ctx.device)
-    total, steps = torch.zeros((), dtype=torch.float64), -(-len(tgt) // cfg.window_batch)
-    for step, i in enumerate(range(0, len(tgt), cfg.window_batch), 1):
+def window_epoch(net: WindowNet, ctx, tgt, cfg: LMTrainConfig, opt, gen, on_step=None, opt_step=None) -> tuple:
+    """One shuffled pass; under torchrun this rank's equal share of the permutation."""
+    perm = distributed.shard_tensor(torch.randperm(len(tgt), generator=gen)).to(ctx.device)
+    total, steps = torch.zeros((), dtype=torch.float64), -(-len(perm) // cfg.window_batch)
+    for step, i in enumerate(range(0, len(perm), cfg.window_batch), 1):
         idx = perm[i:i + cfg.window_batch]
         loss = nn.functional.cross_entropy(net(ctx[idx]).float(), tgt[idx])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(net.parameters(), cfg.clip)
-        opt.step()
+        if opt_step is not None:
+            opt_step(loss, len(idx))
+        else:
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(net.parameters(), cfg.clip)
+            opt.step()
         total += loss.detach().double().cpu() * len(idx)
         if on_step:
             on_step(step, steps)
-    return float(total), len(tgt)
+    return float(total), len(perm)
+
+
+def _rnn_columns(tr_ids, batch_size: int):
+    """The column layout; under torchrun N * batch_size columns, rank r taking r, r+N, ..."""
+    if not distributed.active():
+        return columns(stream_ids(tr_ids), batch_size)
+    n = distributed.world_size()
+    x, y = columns(stream_ids(tr_ids), batch_size * n)
+    if x.size(0) < n:
+        raise TaggerError(f"too little training text for {n} ranks")
+    rows = distributed.shard_rows(x.size(0))
+    return x[rows], y[rows]
 
 
 class _NeuralLoop(EpochLoop):
@@ -140,7 +169,7 @@ class _NeuralLoop(EpochLoop):
         super().__init__(lm.module, cfg, cbs)
         self.lm, self.dv_ids = lm, dv_ids
         if lm.kind == "rnn":
-            x, y = columns(stream_ids(tr_ids), cfg.batch_size)
+            x, y = _rnn_columns(tr_ids, cfg.batch_size)
             self.data = (x.to(device), y.to(device))
         else:
             ctx, tgt = window_tensors(tr_ids, lm.cfg.order)
@@ -166,11 +195,14 @@ class _NeuralLoop(EpochLoop):
         t0 = time.perf_counter()
         on_step = lambda s, n: [c.on_batch(epoch, s, n) for c in self.cbs]  # noqa: E731
         if self.lm.kind == "rnn":
-            total, count = rnn_epoch(self.module, *self.data, self.cfg, self.opt, on_step)
+            total, count = rnn_epoch(self.forward, *self.data, self.cfg, self.opt, on_step, self.step)
         else:
-            total, count = window_epoch(self.module, *self.data, self.cfg, self.opt, self.gen, on_step)
+            total, count = window_epoch(self.forward, *self.data, self.cfg, self.opt, self.gen, on_step, self.step)
+        if distributed.active():  # the sums over every rank
+            total, count = distributed.all_sum(total, count)
         seconds = time.perf_counter() - t0
-        dev_ppl = safe_exp(-self.lm.score_ids(self.dv_ids) / n_predicted(self.dv_ids))
+        # under torchrun rank 0 scores the dev text (one stream, the RNN's state carried) and broadcasts
+        dev_ppl = distributed.from_main(lambda: safe_exp(-self.lm.score_ids(self.dv_ids) / n_predicted(self.dv_ids)))
         improved = self.keep_if_best(dev_ppl)
         return {"epoch": epoch, "loss": total / max(count, 1), "train_perplexity": safe_exp(total / max(count, 1)),
                 "dev_perplexity": dev_ppl, "train_seconds": seconds,

@@ -5,6 +5,11 @@ back at the end, a checkpoint handed to ``on_checkpoint`` after every epoch,
 and resuming from one (optimizer, generator and torch RNG included, so a
 resumed run ends where the uninterrupted one does).
 
+Under ``torchrun`` the subclass calls :meth:`distribute` and steps through
+:meth:`step`; what that means (DDP, batch shards, one dev figure) lives in
+:mod:`tagger.training.distributed`, and this loop stays model-agnostic. In one
+process both are the plain module and the plain Adam step.
+
 A subclass implements ``one_epoch() -> record`` (calling :meth:`keep_if_best`
 with its dev score) and may add keys to :meth:`checkpoint`. What every trainer
 shares without torch (``TrainConfig``, ``Callback``, ``say``,
@@ -15,6 +20,7 @@ import math
 
 import torch
 
+from tagger.training import distributed
 from tagger.training.hooks import Callback, TrainConfig, holdout_split, say  # noqa: F401  (re-exported)
 
 
@@ -29,6 +35,22 @@ class EpochLoop:
         self.best = -math.inf if self.HIGHER_IS_BETTER else math.inf
         self.history: list[dict] = []
         self.best_state, self.bad, self.epoch = None, 0, 0
+        self.forward = module    # what a step calls: the module, or its DDP wrapper (``distribute``)
+
+    def distribute(self, method=None) -> None:
+        """Step through DDP (the module, or its ``method``) when torchrun started this process."""
+        self.forward = distributed.wrap(self.module, method)
+
+    def step(self, loss: torch.Tensor, weight=None) -> None:
+        """Backward, clip, Adam. ``loss`` is a mean over ``weight`` units (tokens);
+        under DDP it is reweighted so that unequal ranks average like one batch."""
+        scale = distributed.share(weight) if weight is not None else None
+        if scale is not None:
+            loss = loss * scale
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.cfg.clip)
+        self.opt.step()
 
     def one_epoch(self) -> dict:
         raise NotImplementedError
@@ -60,8 +82,10 @@ class EpochLoop:
 
     def run(self) -> list[dict]:
         """Epochs until the cap or early stopping; the best weights are put back. Returns the history."""
+        distributed.seed_ranks(self.cfg.seed, self.epoch)
         while self.epoch < self.cfg.epochs and self.bad < self.cfg.patience:
             self.epoch += 1
+            distributed.test_stall(self.epoch)
             record = self.one_epoch()
             self.history.append(record)
             for c in self.cbs:

@@ -17,9 +17,10 @@ import torch
 from tagger import scoring as ev
 from tagger.core import Sentence, TaggerError
 from tagger.core.units import spans_to_token_tags
-from tagger.models.encoding import DataConfig, Vocabs, build_vocabs, encode, length_batches, oov_rate
+from tagger.models.encoding import DataConfig, Encoded, Vocabs, build_vocabs, encode, length_batches, oov_rate
 from tagger.models.saving import config_from_json, load_checkpoint, resolve_device
 from tagger.models.tagger import Tagger, TaggerConfig, TaggerModel, decode_encoded
+from tagger.training import distributed
 from tagger.training.loop import Callback, EpochLoop, TrainConfig, holdout_split, say as _say
 
 # init(module, vocabs, tokenizer_name) -> a JSON-able report, kept as meta["transfer"]
@@ -66,15 +67,24 @@ def train(train_sentences: Sequence[Sentence], dev_sentences: Optional[Sequence[
     """Train a tagger; returns the model at its best dev epoch. ``resume`` is a
     checkpoint dict (see :func:`resume_from`) to continue from. ``init``
     initialises the fresh module (not on resume): with ``init_lm`` set,
-    ``tagger.api.train`` passes ``partial(init_from_lm, path=init_lm)``."""
-    from tagger.tokenizers import get_tokenizer
+    ``tagger.api.train`` passes ``partial(init_from_lm, path=init_lm)``.
+    Under ``torchrun`` every rank calls this and trains data-parallel (see
+    :mod:`tagger.training.distributed`); every rank returns the same model."""
     cbs, cfg = list(callbacks), train_config
     if dev_sentences is None:
         train_sentences, dev_sentences = holdout_split(train_sentences, cfg.dev_fraction)
         _say(cbs, f"no dev set: holding out {len(dev_sentences)} of the training sentences as dev")
     if not train_sentences or not dev_sentences:
         raise TaggerError("training needs at least one training and one dev sentence")
-    device = resolve_device(cfg.device)
+    with distributed.session(resolve_device(cfg.device)) as device:
+        return _train_on(device, train_sentences, dev_sentences, tokenizer, model_config, cfg, data_config,
+                         granularity, scheme, cbs, resume, init)
+
+
+def _train_on(device, train_sentences, dev_sentences, tokenizer, model_config, cfg, data_config,
+              granularity, scheme, cbs, resume, init) -> TaggerModel:
+    """``train`` on ``device`` (this rank's, under torchrun)."""
+    from tagger.tokenizers import get_tokenizer
     _say(cbs, f"device: {device}" + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""))
     torch.manual_seed(cfg.seed)
     tok = get_tokenizer(tokenizer)
@@ -93,6 +103,7 @@ def train(train_sentences: Sequence[Sentence], dev_sentences: Optional[Sequence[
     loop = TaggerLoop(model, enc_tr.to(device), enc_dv.to(device), dev_sentences, cfg, cbs, device)
     if resume:
         loop.restore(resume)
+    loop.distribute("loss")
     loop.run()
     return model
 
@@ -127,6 +138,7 @@ class TaggerLoop(EpochLoop):
 
     def __init__(self, model: TaggerModel, enc_tr, enc_dv, dev_sentences, cfg: TrainConfig, cbs, device):
         super().__init__(model.module, cfg, cbs)
+        self.forward = model.module.loss  # ``distribute("loss")`` wraps it in DDP under torchrun
         self.model, self.enc_tr, self.enc_dv, self.dev, self.device = model, enc_tr, enc_dv, dev_sentences, device
 
     def checkpoint(self) -> dict:
@@ -155,34 +167,49 @@ class TaggerLoop(EpochLoop):
 
     def train_pass(self) -> tuple[float, int, float]:
         """One pass over the training batches: (summed loss, real tokens,
-        seconds). ``bench train`` times exactly this."""
+        seconds); under DDP this rank's share of the batches, the sums over
+        every rank. ``bench train`` times exactly this."""
         module, enc = self.model.module, self.enc_tr
         t0 = time.perf_counter()
         module.train()
         batches = length_batches(enc.lengths, self.cfg.batch_size, shuffle=True, generator=self.gen)
+        batches = distributed.shard_batches(batches)
         total = torch.zeros((), device=self.device)
         # all batch indices reach the device in one copy, not one per step
         on_device = torch.cat([idx for idx, _ in batches]).to(self.device, non_blocking=True)
         rows = on_device.split([len(idx) for idx, _ in batches])
         for step, ((_, max_len), idx) in enumerate(zip(batches, rows), 1):
             batch = enc.batch(idx, max_len)
-            loss = module.loss(batch)
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(module.parameters(), self.cfg.clip)
-            self.opt.step()
-            total += loss.detach() * batch["mask"].sum()
+            loss = self.forward(batch)
+            n = batch["mask"].sum()
+            self.step(loss, n)
+            total += loss.detach() * n
             for c in self.cbs:
                 c.on_batch(self.epoch, step, len(batches))
+        if distributed.active():
+            total, n_tokens = distributed.all_sum(total, sum(int(enc.lengths[b].sum()) for b, _ in batches))
+            return total, int(n_tokens), time.perf_counter() - t0
         total = float(total)  # the one host sync of the pass
         return total, int(enc.lengths.sum()), time.perf_counter() - t0
 
     def dev_scores(self) -> dict:
+        """Under DDP each rank decodes its share of the dev sentences and every
+        rank scores all of them: the same figure everywhere."""
         tokens = self.enc_dv.extra["tokens"]
-        preds = decode_encoded(self.model.module, self.enc_dv, self.cfg.eval_batch_size)
+        decode = lambda rows: decode_encoded(self.model.module, _rows(self.enc_dv, rows),  # noqa: E731
+                                             self.cfg.eval_batch_size)
+        preds = (distributed.gather_shards(decode, len(tokens)) if distributed.active()
+                 else decode_encoded(self.model.module, self.enc_dv, self.cfg.eval_batch_size))
         spans = [self.model.spans(toks, tags, conf) for toks, (tags, conf) in zip(tokens, preds)]
         score = ev.score_plain if self.model.meta.get("scheme") == "plain" else ev.score
         return score(self.dev, [[s for s, _ in sp] for sp in spans], self.model.meta["granularity"])
+
+
+def _rows(enc: Encoded, rows: list[int]) -> Encoded:
+    """The sentences ``rows`` of ``enc`` (sharing its flat tensors)."""
+    idx = torch.tensor(rows, dtype=torch.long)
+    on = idx.to(enc.starts.device)
+    return Encoded(enc.flat, enc.lengths[idx], enc.starts[on], enc.dev_lengths[on])
 
 
 def _brief(scores: dict) -> dict:
