@@ -140,11 +140,15 @@ def tokenize_progress(name):
 
 class ProgressPrinter(Callback):
     """Training progress on stderr: messages, tokenizing, batches (on a
-    terminal) and one line per epoch; ``on_epoch`` is the tagger's line, the
-    LM and classifier commands override it."""
-    def __init__(self, epochs: int):
+    terminal) and one line per epoch: ``epoch e/n  loss …  <scores>  <s>s``,
+    where ``scores(record)`` is the task's part (the tagger's dev F1 and
+    tokens/s by default; the LM and classifier commands pass their own) and
+    the tagger's line ends with the time left."""
+    def __init__(self, epochs: int, scores=None, eta_left: bool = True):
         self.epochs, self.t0, self.tok = epochs, time.perf_counter(), tokenize_progress("tokenizer")
         self.tty = sys.stderr.isatty()
+        self.scores = scores or (lambda r: f"{_dev_score(r)}  {r['tokens_per_s']:,.0f} tok/s")
+        self.eta_left = eta_left
 
     def on_message(self, text):
         err(text)
@@ -160,8 +164,8 @@ class ProgressPrinter(Callback):
     def on_epoch(self, r):
         left = (time.perf_counter() - self.t0) / r["epoch"] * (self.epochs - r["epoch"])
         err(("\r" if self.tty else "") + f"epoch {r['epoch']}/{self.epochs}  loss {r['loss']:.4f}  "
-            f"{_dev_score(r)}  {r['tokens_per_s']:,.0f} tok/s  {r['train_seconds']:.1f}s"
-            f"{'  *best' if r['best'] else ''}  (at most {eta(left)} left)")
+            f"{self.scores(r)}  {r['train_seconds']:.1f}s{'  *best' if r['best'] else ''}"
+            + (f"  (at most {eta(left)} left)" if self.eta_left else ""))
 
 
 def _dev_score(r: dict) -> str:

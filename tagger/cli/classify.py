@@ -68,7 +68,7 @@ def cmd_classify_train(args) -> int:
     cfg = with_overrides(ClassifierConfig(), **{f: getattr(args, a) for a, f in _MODEL_KEYS.items()})
     tc = with_overrides(TrainConfig(), **{k: getattr(args, k) for k in _TRAIN_KEYS})
     model = train_classifier(train, dev, tokenizer=args.tokenizer or "char", config=cfg, train_config=tc,
-                             callbacks=[_Progress(tc.epochs)])
+                             callbacks=[ProgressPrinter(tc.epochs, _scores, eta_left=False)])
     model.meta["train_data"] = str(args.train)
     model.save(out)
     best = model.meta.get("dev_scores") or {}
@@ -78,11 +78,8 @@ def cmd_classify_train(args) -> int:
     return 0
 
 
-class _Progress(ProgressPrinter):
-    def on_epoch(self, r):
-        err(("\r" if self.tty else "") + f"epoch {r['epoch']}/{self.epochs}  loss {r['loss']:.4f}  "
-            f"dev accuracy {r['dev_accuracy']:.4f}  macro F1 {r['dev_macro_f1']:.4f}  "
-            f"{r['train_seconds']:.1f}s{'  *best' if r['best'] else ''}")
+def _scores(r: dict) -> str:
+    return f"dev accuracy {r['dev_accuracy']:.4f}  macro F1 {r['dev_macro_f1']:.4f}"
 
 
 def cmd_classify_eval(args) -> int:

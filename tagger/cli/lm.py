@@ -146,7 +146,7 @@ def _lm_train(args, main: bool) -> int:
     if main:
         prepare_out(out, args.overwrite, files=(MODEL_JSON, WEIGHTS, COUNTS))
     lm = train_lm(texts, dev, kind=args.kind, tokenizer=args.tokenizer or LM_TOKENIZER, config=cfg,
-                  train_config=tc, data_config=dc, callbacks=[_LMProgress(tc.epochs)] if main else [])
+                  train_config=tc, data_config=dc, callbacks=[ProgressPrinter(tc.epochs, _scores, eta_left=False)] if main else [])
     if not main:
         return 0
     lm.meta["train_data"] = " + ".join(map(str, args.text))
@@ -159,10 +159,8 @@ def _lm_train(args, main: bool) -> int:
     return 0
 
 
-class _LMProgress(ProgressPrinter):
-    def on_epoch(self, r):
-        err(f"epoch {r['epoch']}/{self.epochs}  loss {r['loss']:.4f}  dev perplexity {r['dev_perplexity']:.2f}  "
-            f"{r['tokens_per_s']:,.0f} tok/s  {r['train_seconds']:.1f}s{'  *best' if r['best'] else ''}")
+def _scores(r: dict) -> str:
+    return f"dev perplexity {r['dev_perplexity']:.2f}  {r['tokens_per_s']:,.0f} tok/s"
 
 
 def cmd_lm_eval(args) -> int:
