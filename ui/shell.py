@@ -12,13 +12,12 @@ name is its url path (``5_demo.py`` → ``demo``), as ``AppTest.switch_page``
 infers it."""
 from __future__ import annotations
 
-import os
 import re
 from urllib.parse import unquote, urlsplit
 
 import streamlit as st
 
-from tagger import TaggerError
+from tagger import TaggerError, settings
 from tagger.runs import control as runs
 from tagger.workspace.store import Workspace
 
@@ -36,7 +35,8 @@ def setup() -> None:
 
 
 def readonly() -> bool:
-    return os.environ.get("TAGGER_READONLY", "").strip().lower() in ("1", "true", "yes", "on")
+    """``TAGGER_READONLY`` (read in tagger/settings.py, the one place for the environment)."""
+    return settings.readonly()
 
 
 def nav_pages(landing) -> list:

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from tagger.models import saving
 from tagger.models.saving import COUNTS, KIND_NAMES, MODEL_JSON, WEIGHTS
-from tagger.core import TaggerError
+from tagger.core import TaggerError, files
 from tagger.workspace.memo import Memo
 from tagger.workspace.store import Workspace, check_id, check_upload_size, clean_name, new_id
 
@@ -86,17 +86,37 @@ def register(ws: Workspace, model, name: str, run_id=None) -> dict:
     return _insert(ws, mid, name, "run", run_id, read_any(ws.root / "models" / mid))
 
 
-def import_dir(ws: Workspace, directory, name=None) -> dict:
+def content_id(directory) -> str:
+    """A model id derived from the SHA-256 of the model's data file (weights.pt,
+    or an n-gram LM's counts.json): the same weights get the same id anywhere."""
+    d = Path(directory)
+    data = next((d / f for f in DATA_FILES if (d / f).is_file()), None)
+    if data is None:
+        raise TaggerError(f"not a model folder: no {WEIGHTS} or {COUNTS}")
+    return "m-" + files.sha256_file(data)[:10]
+
+
+def _claim_id(ws: Workspace, src: Path, stable_id: bool) -> str:
+    if not stable_id:
+        return new_id("m")
+    mid = content_id(src)
+    if ws.one("SELECT id FROM models WHERE id=?", (mid,)) or (ws.root / "models" / mid).exists():
+        raise TaggerError(f"the same model (same weights) is already in this workspace as {mid}")
+    return mid
+
+
+def import_dir(ws: Workspace, directory, name=None, *, stable_id: bool = False) -> dict:
     """Copy a CLI-made model directory (tagger, LM or classifier) into the
     workspace after checking it loads (checksum, plain tensors only) on this
-    machine's CPU."""
+    machine's CPU. Its id is random, or with ``stable_id`` derived from its
+    weights (:func:`content_id`: a demo server's share links survive a rebuild)."""
     src = Path(directory)
     meta = read_any(src)
     try:
         load_dir(src, meta.get("kind", "tagger"), device="cpu")
     except (KeyError, TypeError, ValueError, AttributeError) as err:  # an incomplete model.json
         raise TaggerError(f"not a usable model: {MODEL_JSON} lacks or mangles {err}") from None
-    mid = new_id("m")
+    mid = _claim_id(ws, src, stable_id)
     tmp = ws.tmp_dir() / f"{mid}.importing"
     tmp.mkdir(parents=True)
     for fname in _files(src):  # model.json last
@@ -121,9 +141,9 @@ def _zip_members(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
     return full[0]
 
 
-def import_zip(ws: Workspace, data: bytes, name: str = "imported model") -> dict:
+def import_zip(ws: Workspace, data: bytes, name: str = "imported model", *, stable_id: bool = False) -> dict:
     """Import a zipped model directory; only its two files are read (no
-    paths from the zip are ever used to write)."""
+    paths from the zip are ever used to write). ``stable_id``: see :func:`import_dir`."""
     check_upload_size(name, len(data))
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -138,7 +158,7 @@ def import_zip(ws: Workspace, data: bytes, name: str = "imported model") -> dict
                 raise TaggerError(f"{info.filename}: too large")
             with zf.open(info) as src, open(tmp / fname, "wb") as out:
                 shutil.copyfileobj(src, out)
-        return import_dir(ws, tmp, name=clean_name(name, "model").removesuffix(".zip"))
+        return import_dir(ws, tmp, name=clean_name(name, "model").removesuffix(".zip"), stable_id=stable_id)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
