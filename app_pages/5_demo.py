@@ -9,11 +9,10 @@ from tagger import TaggerError
 from tagger.workspace import models as ws_models
 from ui import pickers, shell, views
 from ui.options import split_sentences
+from tagger.workspace.demo_server import EXAMPLES
 from ui.render import MAX_SHARE_TEXT, highlight_html, share_query
 
 MAX_CHARS, MAX_SENTENCES = 5000, 50
-EXAMPLES = {"tagger": "김철수는 어제 서울 시청에서 기자회견을 열었다. 삼성전자는 3일 신제품을 발표했다.",
-            "lm": "철수와 영희는 식탁에 앉아 사과를", "classifier": "배우들 연기가 정말 훌륭했어요. 두 시간이 아깝다."}
 ACTIONS = {"tagger": ("Tag", "Entities are highlighted in each sentence."),
            "lm": ("Complete", "The language model continues the text: its most likely next tokens and a few "
                   "sampled continuations."),

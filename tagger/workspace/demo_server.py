@@ -34,7 +34,7 @@ from tagger.workspace.store import Workspace
 MARKER = ".serve_demo"
 DEFAULT_PORT = 8501
 ALL_INTERFACES = ("", "0.0.0.0", "::")
-# one example text per model kind (the Demo page's own examples)
+# one example text per model kind: the Demo page's examples and the printed share links
 EXAMPLES = {"tagger": "김철수는 어제 서울 시청에서 기자회견을 열었다. 삼성전자는 3일 신제품을 발표했다.",
             "lm": "철수와 영희는 식탁에 앉아 사과를", "classifier": "배우들 연기가 정말 훌륭했어요. 두 시간이 아깝다."}
 
