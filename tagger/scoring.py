@@ -4,18 +4,20 @@ sentence-tags) and scored there with seqeval, so runs with different
 tokenizers are compared on the same gold. Sentence classification metrics
 (``score_labels``: accuracy, macro F1, per class, confusion) are exported
 here too; they live in ``tagger.core.metrics`` so that the classifier model
-can score itself without importing this module."""
+can score itself without importing this module. Also the agreement between
+two annotators of the same sentences (``annotator_agreement``: span F1 and
+unit-level Cohen's kappa)."""
 from __future__ import annotations
 
 from collections import Counter
 from typing import Optional, Sequence
 
-from tagger.core.metrics import score_labels
+from tagger.core.metrics import cohen_kappa, score_labels
 from tagger.core.units import unit_tags, unit_tokens, units
 from tagger.core import Sentence, Span
 
 __all__ = ["score", "tag_accuracy", "score_plain", "char_macro_f1", "error_counts",
-           "score_labels"]
+           "score_labels", "cohen_kappa", "unit_labels", "span_agreement", "annotator_agreement"]
 
 
 def score(sentences: Sequence[Sentence], predicted: Sequence[Sequence[Span]],
@@ -128,3 +130,53 @@ def error_counts(sentences: Sequence[Sentence], predicted: Sequence[Sequence[Spa
             if not any(g.start < p.end and p.start < g.end for g in g_left):
                 out["spurious"] += 1
     return dict(out)
+
+
+# ---- two annotators of the same sentences --------------------------------------------
+def unit_labels(text: str, spans: Sequence[Span], granularity: Optional[str]) -> list[str]:
+    """Each unit's entity type, ``O`` for none: the BIO tags of ``unit_tags``
+    without their B-/I- prefix, so kappa asks "which type is this unit" and
+    boundaries are left to the span F1 (a unit inside an entity is the same
+    label whether it opens it or not)."""
+    return [t if t == "O" else t[2:] for t in unit_tags(text, sorted(set(spans)), granularity)]
+
+
+def _f1(a: set, b: set) -> float:
+    """``2|A∩B| / (|A|+|B|)``; 1.0 when neither has any (nothing to disagree on)."""
+    return 2 * len(a & b) / (len(a) + len(b)) if a or b else 1.0
+
+
+def span_agreement(a: Sequence[Sequence[Span]], b: Sequence[Sequence[Span]]) -> dict:
+    """Span-level F1 between annotators A and B of the same sentences (exact
+    start, end and type; symmetric: ``2|A∩B| / (|A|+|B|)``), overall and per
+    type (the same formula over that type's spans): ``f1``, ``a``, ``b``,
+    ``both`` (span counts) and ``per_type`` {type: the same four}. F1 is 1.0
+    when neither marked anything and None for no sentences."""
+    sa = {(i, s) for i, spans in enumerate(a) for s in spans}
+    sb = {(i, s) for i, spans in enumerate(b) for s in spans}
+
+    def part(x: set, y: set) -> dict:
+        return {"f1": _f1(x, y) if len(a) else None, "a": len(x), "b": len(y), "both": len(x & y)}
+
+    types = sorted({s.label for _, s in sa | sb})
+    return {**part(sa, sb), "per_type": {t: part({p for p in sa if p[1].label == t},
+                                                 {p for p in sb if p[1].label == t}) for t in types}}
+
+
+def annotator_agreement(texts: Sequence[str], a: Sequence[Sequence[Span]], b: Sequence[Sequence[Span]],
+                        granularity: Optional[str]) -> dict:
+    """``span_agreement`` plus Cohen's ``kappa`` over every unit of the
+    sentences (characters, spaces too, or words: ``units``), each labelled
+    with its entity type or ``O`` (``unit_labels``); ``observed`` (the share
+    of units labelled alike), ``units``, ``sentences``, and ``disagree``: the
+    positions of the sentences whose span sets differ."""
+    if not len(texts) == len(a) == len(b):
+        raise ValueError(f"{len(texts)} sentences, {len(a)} and {len(b)} annotations")
+    la, lb = [], []
+    for text, x, y in zip(texts, a, b):
+        la += unit_labels(text, x, granularity)
+        lb += unit_labels(text, y, granularity)
+    same = sum(p == q for p, q in zip(la, lb))
+    return {**span_agreement(a, b), "kappa": cohen_kappa(la, lb), "observed": same / len(la) if la else None,
+            "units": len(la), "sentences": len(texts),
+            "disagree": [i for i, (x, y) in enumerate(zip(a, b)) if set(x) != set(y)]}

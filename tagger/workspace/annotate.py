@@ -39,12 +39,15 @@ def _roundtrip(ws: Workspace, data: bytes, fmt: str, encoding: str, expect) -> l
 
 
 def _chosen(ws: Workspace, d: dict, corpus, only) -> tuple[list[int], str]:
-    """The indices of the sentences to export and the filename's tag."""
+    """The indices of the sentences to export and the filename's tag. An
+    adjudicated sentence's status here is ``corrected`` (its final spans were
+    decided), whatever the latest status by anyone says."""
     if only is None:
         return list(range(len(corpus.sentences))), "corrected"
     wanted = {check_status(s) for s in ([only] if isinstance(only, str) else only)}
-    current = statuses(ws, d["id"])
-    keep = [i for i in range(len(corpus.sentences)) if status_of(current, i) in wanted]
+    current, final = statuses(ws, d["id"]), ws.adjudicated(d["id"])
+    keep = [i for i in range(len(corpus.sentences))
+            if ("corrected" if i in final else status_of(current, i)) in wanted]
     names = [s for s in STATUSES if s in wanted]
     if not keep:
         raise TaggerError(f"{d['name']} has no {' or '.join(names) or 'chosen'} sentences yet: nothing to export")
@@ -52,12 +55,15 @@ def _chosen(ws: Workspace, d: dict, corpus, only) -> tuple[list[int], str]:
 
 
 def export_corrected(ws: Workspace, dataset_id, only=None) -> dict:
-    """The dataset with its corrections, in its own format and encoding:
-    ``data`` (bytes), ``filename``, ``corrected`` (sentences changed),
+    """The dataset with its corrections, in its own format and encoding: per
+    sentence its adjudicated version if any, else its latest correction if any
+    (``Workspace.corpus(corrected=True)``): ``data`` (bytes), ``filename``,
+    ``corrected`` (sentences changed), ``adjudicated`` (of them, adjudicated),
     ``sentences`` (written) and ``problems`` (empty when the file reads back
     identical); ``counts`` (sentences per review status) and ``reviewers``
     (per reviewer: accepted/corrected/skipped). ``only`` (statuses, like
-    ``("accepted", "corrected")``) writes just the sentences whose status is one of them."""
+    ``("accepted", "corrected")``) writes just the sentences whose status is
+    one of them; an adjudicated sentence counts as ``corrected``."""
     from tagger.corpus.load import dumps_corpus
     d = ws.dataset(dataset_id)
     corpus = ws.corpus(d["id"], corrected=True)
@@ -67,14 +73,15 @@ def export_corrected(ws: Workspace, dataset_id, only=None) -> dict:
     if only is not None:
         corpus = corpus.replace([corpus.sentences[i] for i in keep])
     fixes = set(ws.corrections(d["id"])) & set(keep)
+    final = set(ws.adjudicated(d["id"])) & set(keep)
     data = dumps_corpus(corpus)
     expect = [(s.text, snap(s.text, s.spans, corpus.granularity)) for s in corpus.sentences]
     problems = _roundtrip(ws, data, corpus.format, corpus.encoding, expect)
     stem, dot, ext = d["name"].rpartition(".")
     name = f"{stem}.{tag}.{ext}" if dot else f"{d['name']}.{tag}"
     counts = progress(ws, d["id"])
-    return {"data": data, "filename": name, "corrected": len(fixes), "sentences": len(corpus.sentences),
-            "problems": problems, "format": corpus.format, "encoding": corpus.encoding,
+    return {"data": data, "filename": name, "corrected": len(fixes), "adjudicated": len(final),
+            "sentences": len(corpus.sentences), "problems": problems, "format": corpus.format, "encoding": corpus.encoding,
             "counts": {s: counts[s] for s in STATUSES}, "reviewers": reviewer_counts(ws, d["id"])}
 
 

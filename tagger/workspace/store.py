@@ -11,7 +11,8 @@ browser sessions) and the files it names::
 
 Ids are short random strings (``d-…``, ``m-…``, ``r-…``); no function here
 takes a path from the user. Corrections and statuses are versioned per sentence
-(``versions``); the uploaded original is never edited. No streamlit, no konlpy.
+(``versions``), per reviewer, and a sentence may have an adjudicated version
+that wins over them; the uploaded original is never edited. No streamlit, no konlpy.
 """
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ CREATE TABLE IF NOT EXISTS run_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_i
 CREATE TABLE IF NOT EXISTS models (id TEXT PRIMARY KEY, name TEXT, created REAL, source TEXT,
   run_id TEXT, tokenizer TEXT, summary TEXT);
 CREATE TABLE IF NOT EXISTS corrections (dataset_id TEXT, sentence INTEGER, version INTEGER,
-  spans TEXT, created REAL, reviewer TEXT DEFAULT '', action INTEGER, PRIMARY KEY (dataset_id, sentence, version));
+  spans TEXT, created REAL, reviewer TEXT DEFAULT '', action INTEGER, adjudication TEXT,
+  PRIMARY KEY (dataset_id, sentence, version));
 CREATE TABLE IF NOT EXISTS statuses (dataset_id TEXT, sentence INTEGER, version INTEGER, status TEXT,
   reviewer TEXT DEFAULT '', created REAL, action INTEGER, PRIMARY KEY (dataset_id, sentence, version));
 CREATE TABLE IF NOT EXISTS review_actions (id INTEGER PRIMARY KEY AUTOINCREMENT, dataset_id TEXT,
@@ -196,8 +198,8 @@ class Workspace:
         return [line.rstrip("\r") for line in text.lstrip("\ufeff").split("\n")]
 
     def corpus(self, dataset_id, corrected: bool = False):
-        """The dataset as a Corpus (memoised per file); ``corrected`` applies the
-        latest correction of every corrected sentence (a copy; the file stays)."""
+        """The dataset as a Corpus (memoised per file); ``corrected`` gives each sentence
+        its adjudicated version, else its latest correction, if any (a copy; the file stays)."""
         from tagger.corpus.load import load_corpus
         d = self.dataset(dataset_id)
         path = self.dataset_file(d["id"])
@@ -205,7 +207,7 @@ class Workspace:
         corpus = _CORPORA.get(key, lambda: load_corpus(path, format=d["format"], encoding=d["encoding"]))
         if not corrected:
             return corpus
-        fixes = self.corrections(d["id"])
+        fixes = {**self.corrections(d["id"]), **{i: a["spans"] for i, a in self.adjudicated(d["id"]).items()}}
         if not fixes:
             return corpus
         sents = [_with_spans(s, fixes[i]) if i in fixes else s for i, s in enumerate(corpus.sentences)]
@@ -234,11 +236,27 @@ class Workspace:
                           (check_id(dataset_id, "d"),))
 
     # ---- corrections --------------------------------------------------------------
-    def corrections(self, dataset_id) -> dict[int, list[Span]]:
-        """``{sentence index: spans}`` of the latest version of each corrected sentence."""
-        rows = self.query("SELECT sentence, spans, MAX(version) FROM corrections WHERE dataset_id=? "
-                          "GROUP BY sentence", (check_id(dataset_id, "d"),))  # SQLite: the max row's columns
-        return {r["sentence"]: spans_from_json(r["spans"]) for r in rows}
+    def corrections(self, dataset_id, reviewer: Optional[str] = None) -> dict[int, list[Span]]:
+        """``{sentence index: spans}`` of the latest version of each corrected
+        sentence, by anyone (adjudicated versions too); with ``reviewer``, that
+        reviewer's own latest correction per sentence (their blind pass: never
+        an adjudicated version, which is no one's pass)."""
+        mine = ("AND reviewer=? AND adjudication IS NULL ", (versions.clean_reviewer(reviewer),)) if reviewer else ()
+        return {i: r["spans"] for i, r in self._latest(dataset_id, *mine).items()}
+
+    def adjudicated(self, dataset_id) -> dict[int, dict]:
+        """``{sentence index: {"spans", "adjudicator", "how", "reviewers", "at", "version"}}``
+        of the latest adjudicated version of each adjudicated sentence."""
+        return {i: {"spans": r["spans"], "adjudicator": r["reviewer"], **json.loads(r["adjudication"]),
+                    "at": r["created"], "version": r["version"]}
+                for i, r in self._latest(dataset_id, "AND adjudication IS NOT NULL ").items()}
+
+    def _latest(self, dataset_id, where: str = "", args=()) -> dict[int, dict]:
+        """The latest correction row per sentence among those ``where`` admits."""
+        rows = self.query("SELECT sentence, spans, reviewer, adjudication, created, MAX(version) version "
+                          f"FROM corrections WHERE dataset_id=? {where}GROUP BY sentence",
+                          (check_id(dataset_id, "d"), *args))  # SQLite: the max row's columns
+        return {r["sentence"]: {**r, "spans": spans_from_json(r["spans"])} for r in rows}
 
     def correction_versions(self, dataset_id, index: int) -> int:
         row = self.one("SELECT COUNT(*) n FROM corrections WHERE dataset_id=? AND sentence=?",

@@ -2,9 +2,12 @@
 corrections and statuses are append-only (latest version wins), every row
 names its reviewer, and each save is an *action* in ``review_actions`` that
 ties together the rows it wrote, so one undo removes exactly that save.
-Functions here take an open connection inside the caller's transaction;
-nothing here imports the Workspace. Also: the column migration of older
-workspaces and the cleaning of reviewer names."""
+An *adjudicated* version is a correction row whose ``adjudication`` column
+says how it was decided (JSON: ``{"how": "pick"|"merge"|"edit", "reviewers":
+[...]}``; NULL for a reviewer's own correction), written by the adjudicator
+in an ``adjudicate`` action. Functions here take an open connection inside
+the caller's transaction; nothing here imports the Workspace. Also: the
+column migration of older workspaces and the cleaning of reviewer names."""
 from __future__ import annotations
 
 import re
@@ -15,7 +18,9 @@ from tagger import settings
 
 REVIEWER_MAX = 60
 # columns later code gave tables an older workspace already has: (table, column, declaration)
-COLUMNS = (("corrections", "reviewer", "TEXT DEFAULT ''"), ("corrections", "action", "INTEGER"))
+COLUMNS = (("corrections", "reviewer", "TEXT DEFAULT ''"), ("corrections", "action", "INTEGER"),
+           ("corrections", "adjudication", "TEXT"))
+ADJUDICATE = "adjudicate"  # the action kind of an adjudicated version
 # sentences whose latest status (by anyone) is a review, across the workspace
 REVIEWED_SQL = ("SELECT COUNT(*) FROM (SELECT status, MAX(version) FROM statuses "
                 "GROUP BY dataset_id, sentence) WHERE status != 'unreviewed'")
@@ -48,7 +53,7 @@ def clean_reviewer(name=None) -> str:
 
 
 def log_action(c, did: str, index: int, reviewer: str, kind: str) -> int:
-    """A new action (``status``, ``correction`` or ``correct``); returns its id."""
+    """A new action (``status``, ``correction``, ``correct`` or ``adjudicate``); returns its id."""
     return c.execute("INSERT INTO review_actions (dataset_id, sentence, reviewer, kind, created) "
                      "VALUES (?,?,?,?,?)", (did, index, reviewer, kind, time.time())).lastrowid
 
@@ -58,11 +63,14 @@ def _next_version(c, table: str, did: str, index: int) -> int:
                      (did, index)).fetchone()[0] + 1
 
 
-def insert_correction(c, did: str, index: int, spans_json: str, reviewer: str, action: int) -> int:
-    """Append a correction version of sentence ``index``; returns its number."""
+def insert_correction(c, did: str, index: int, spans_json: str, reviewer: str, action: int,
+                      adjudication: str | None = None) -> int:
+    """Append a correction version of sentence ``index`` (an adjudicated one
+    when ``adjudication`` says how it was decided); returns its number."""
     v = _next_version(c, "corrections", did, index)
-    c.execute("INSERT INTO corrections (dataset_id, sentence, version, spans, created, reviewer, action) "
-              "VALUES (?,?,?,?,?,?,?)", (did, index, v, spans_json, time.time(), reviewer, action))
+    c.execute("INSERT INTO corrections (dataset_id, sentence, version, spans, created, reviewer, action, "
+              "adjudication) VALUES (?,?,?,?,?,?,?,?)",
+              (did, index, v, spans_json, time.time(), reviewer, action, adjudication))
     return v
 
 
@@ -77,7 +85,7 @@ def insert_status(c, did: str, index: int, status: str, reviewer: str, action: i
 def undo_action(c, action) -> str | None:
     """Delete the rows ``action`` (a review_actions row) wrote and the action
     itself; returns what was undone: ``correct`` (both), ``correction``,
-    ``status``, or None when nothing of it was left."""
+    ``adjudicate``, ``status``, or None when nothing of it was left."""
     key = (action["dataset_id"], action["sentence"], action["id"])
     where = "WHERE dataset_id=? AND sentence=? AND action=?"
     fixes = c.execute(f"DELETE FROM corrections {where}", key).rowcount
@@ -85,6 +93,8 @@ def undo_action(c, action) -> str | None:
     c.execute("DELETE FROM review_actions WHERE id=?", (action["id"],))
     if fixes and marks:
         return "correct"
+    if fixes and action["kind"] == ADJUDICATE:
+        return ADJUDICATE
     return "correction" if fixes else "status" if marks else None
 
 
@@ -100,3 +110,12 @@ def drop_latest_correction(c, did: str, index: int) -> bool:
                                             "corrections WHERE action=?", (row[1], row[1])).fetchone():
         c.execute("DELETE FROM review_actions WHERE id=?", (row[1],))
     return True
+
+
+def undo_latest_adjudication(c, did: str, index: int) -> bool:
+    """Undo the action that wrote the latest adjudicated version of a sentence
+    (an earlier one, if any, is current again); False when there is none."""
+    row = c.execute("SELECT a.* FROM corrections f JOIN review_actions a ON a.id = f.action "
+                    "WHERE f.dataset_id=? AND f.sentence=? AND f.adjudication IS NOT NULL "
+                    "ORDER BY f.version DESC LIMIT 1", (did, index)).fetchone()
+    return row is not None and undo_action(c, row) is not None
