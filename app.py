@@ -8,6 +8,7 @@ from tagger.runs import control as runs
 from tagger.workspace import datasets as ws_data, models as ws_models
 from tagger.workspace.evaluation import evaluation, report_rows
 from ui import pickers, shell
+from ui.review_status import home_progress
 from ui.run_panel import run_panel
 from ui.tables import report_table, rows_table
 
@@ -43,6 +44,7 @@ def glance(ws) -> None:
         rows = [{"run": r["name"], "status": r["status"],
                  "model": r["model_id"], "id": r["id"]} for r in runs.runs(ws)[:5]]
         rows_table(rows)
+    home_progress(ws)
 
 
 def quick_report(ws, run: dict) -> None:

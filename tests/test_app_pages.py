@@ -107,6 +107,41 @@ def test_review_correct_undo_and_export(seeded):
     assert not at.exception
 
 
+def test_review_reviewer_unreviewed_first_and_export_by_status(seeded):
+    """The sidebar's reviewer names the saves; "Unreviewed first" reorders the
+    sentences; the export writes only the accepted and corrected ones and
+    shows the counts per status and per reviewer."""
+    from tagger.workspace import status
+    did = next(d["id"] for d in seeded.datasets() if d["name"] == "ner_klue.tsv")
+    at = _app()
+    at.session_state["dataset"] = did
+    at.switch_page("app_pages/4_review.py")
+    at.run()
+    at.sidebar.text_input(key="_reviewer").set_value("kim").run()
+    assert at.session_state["reviewer"] == "kim" and at.session_state["dataset"] == did
+    status.accept(seeded, did, 0, "kim")
+    next(t for t in at.toggle if t.label == "Unreviewed first").set_value(True).run()
+    assert not at.exception
+    box = next(s for s in at.selectbox if s.key == "review_sel")
+    assert box.options[0].startswith("#2 ·") and box.options[-1].startswith("#1 ·")
+    assert any("1 of 28 reviewed: 1 accepted" in p.proto.text for p in at.get("progress"))
+    box.set_value(1).run()
+    next(b for b in at.button if b.label == "Remove entity").click().run()
+    assert not at.exception
+    assert status.statuses(seeded, did)[1] == {**status.statuses(seeded, did)[1], "status": "corrected",
+                                                "reviewer": "kim"}
+    at.radio(key="export_only").set_value("only accepted and corrected").run()
+    next(b for b in at.button if b.label == "Prepare the corrected corpus").click().run()
+    texts = _texts(at)
+    assert "Round trip checked" in texts
+    assert "1 of 2 sentences corrected · only accepted and corrected" in texts
+    assert "accepted 1, corrected 1" in texts
+    assert at.dataframe[-1].value.to_dict("records") == [{"reviewer": "kim", "accepted": 1, "corrected": 1,
+                                                          "skipped": 0}]
+    while status.undo_last(seeded, did, "kim"):  # the module's workspace is shared
+        pass
+
+
 def test_train_form_starts_a_background_run(seeded):
     at = _app("app_pages/2_train.py")
     for label, value in (("Hidden size (per direction)", 8), ("Layers", 1), ("Token embedding", 8), ("Epochs", 1)):

@@ -86,8 +86,12 @@ def progress(ws: Workspace, dataset_id, reviewer: Optional[str] = None) -> dict:
     """``total``, ``reviewed``, a count per status and ``text`` (see
     ``progress_text``); by everyone, or by ``reviewer`` alone when given."""
     d = ws.dataset(dataset_id)
-    total = len(ws.corpus(d["id"]).sentences)
-    counts = Counter(s["status"] for s in statuses(ws, d["id"], reviewer).values())
+    return progress_of(statuses(ws, d["id"], reviewer), len(ws.corpus(d["id"]).sentences))
+
+
+def progress_of(current: dict, total: int) -> dict:
+    """``progress`` from a ``statuses()`` result and the number of sentences."""
+    counts = Counter(s["status"] for s in current.values())
     out = {"total": total, "reviewed": sum(counts[s] for s in REVIEWED), **{s: counts[s] for s in REVIEWED}}
     out["unreviewed"] = total - out["reviewed"]
     out["text"] = progress_text(out)
@@ -106,6 +110,12 @@ def reviewer_counts(ws: Workspace, dataset_id) -> dict[str, dict]:
         if r["status"] in mine:
             mine[r["status"]] += 1
     return {k: out[k] for k in sorted(out)}
+
+
+def reviewed_datasets(ws: Workspace) -> list[str]:
+    """Ids of the datasets with any status row, most recently reviewed first."""
+    rows = ws.query("SELECT dataset_id, MAX(created) t FROM statuses GROUP BY dataset_id ORDER BY t DESC")
+    return [r["dataset_id"] for r in rows]
 
 
 def _undo(ws: Workspace, did: str, where: str, args: tuple) -> Optional[dict]:
