@@ -74,7 +74,7 @@ def _undo(ctx: dict, who: str) -> str:
 
 def _on_action(ctx: dict, index: int, action: dict) -> None:
     """The editor's action on sentence ``index``, applied once, before the rerun."""
-    name, who, ws, did = action["action"], reviewer(), ctx["ws"], ctx["did"]
+    name, who = action["action"], reviewer()
     try:
         if name in EDITS:
             msg = _edit(ctx, index, action, who)
