@@ -5,7 +5,7 @@ model's predictions on screen; beside it the floor, a bare Streamlit rerun of
 an almost empty page (Enter on a button → rerun → text updated).
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/review_latency.py \\
-        [--sentences 50] [--out benchmarks/results/review_latency.md] [--shot docs/screenshots/4_review_editor.png]
+        [--sentences 50] [--out benchmarks/results/review_latency.md] [--shot /tmp/review_editor.png]
 
 A throwaway workspace gets the first 51 eval sentences (as a KLUE file) and a
 small char BiLSTM-CRF (hidden 32, 1 epoch on 1,000 train sentences, trained
@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 SHARED = Path(os.environ.get("TAGGER_SHARED_DATA", ROOT.parent / "shared" / "data")) / "klue-ner"
 COMMAND = ("OMP_NUM_THREADS=1 .venv/bin/python benchmarks/review_latency.py "
-           "--out benchmarks/results/review_latency.md --shot docs/screenshots/4_review_editor.png")
+           "--out benchmarks/results/review_latency.md --shot /tmp/review_editor.png")
 FLOOR_APP = '''import streamlit as st
 st.session_state.setdefault("n", 0)
 if st.button("Bump"):

@@ -93,7 +93,7 @@ def test_data_add_sample_and_tokenize(seeded):
 def test_review_correct_undo_and_export(seeded):
     at = _app("app_pages/4_review.py")
     did = at.session_state["dataset"]
-    index = at.session_state["review_sel"]
+    index = at.session_state[f"review_sel::{did}"]       # one sentence picker per dataset
     before = seeded.correction_versions(did, index)
     next(b for b in at.button if b.label == "Remove entity").click().run()
     assert not at.exception and seeded.correction_versions(did, index) == before + 1
@@ -122,7 +122,7 @@ def test_review_reviewer_unreviewed_first_and_export_by_status(seeded):
     status.accept(seeded, did, 0, "kim")
     next(t for t in at.toggle if t.label == "Unreviewed first").set_value(True).run()
     assert not at.exception
-    box = next(s for s in at.selectbox if s.key == "review_sel")
+    box = next(s for s in at.selectbox if s.key == f"review_sel::{did}")
     assert box.options[0].startswith("#2 ·") and box.options[-1].startswith("#1 ·")
     assert any("1 of 28 reviewed: 1 accepted" in p.proto.text for p in at.get("progress"))
     box.set_value(1).run()

@@ -162,6 +162,8 @@ def test_drag_over_hangul_and_press_2(server, page):
     a = text.index("연구팀")
     drag(page, a, a + 2)
     expect(page.locator(".se-status")).to_contain_text("연구팀")
+    if os.environ.get("E2E_SCREENSHOTS"):                # the README's picture of the editor
+        page.screenshot(path=str(Path(os.environ["E2E_SCREENSHOTS"]) / "4_review_editor.png"), full_page=True)
     label = chip(page, 1)
     page.keyboard.press("2")
     fixed = wait_for(lambda: ws.corrections(did).get(0), "the new span")

@@ -27,15 +27,16 @@ def context(ws, dataset: dict, mid, rows: list[dict], shown: list[dict], granula
     """What the fragment and the action callback need from the page's full run."""
     return {"ws": ws, "did": dataset["id"], "mid": mid, "rows": rows, "shown": shown,
             "ids": [r["index"] for r in shown], "by_index": {r["index"]: r for r in shown},
-            "gran": "char" if granularity == "char" else "word", "labels": list(labels)}
+            "gran": "char" if granularity == "char" else "word", "labels": list(labels),
+            "sel": f"{SEL}::{dataset['id']}"}  # one picker per dataset: its labels never go stale
 
 
-def _step(ids: list[int], delta: int) -> bool:
+def _step(sel: str, ids: list[int], delta: int) -> bool:
     """Move the selection ``delta`` places in the shown list; False at its ends."""
-    cur = st.session_state.get(SEL)
+    cur = st.session_state.get(sel)
     pos = ids.index(cur) if cur in ids else 0
     new = max(0, min(len(ids) - 1, pos + delta))
-    st.session_state[SEL] = ids[new]
+    st.session_state[sel] = ids[new]
     return new != pos
 
 
@@ -67,7 +68,7 @@ def _undo(ctx: dict, who: str) -> str:
         return f"nothing of {who}'s to undo in this dataset"
     index, what = done["index"], "status" if done["kind"] == "status" else "edit"
     if index in ctx["ids"]:
-        st.session_state[SEL] = index
+        st.session_state[ctx["sel"]] = index
         return f"undid {who}'s last {what} on sentence {index + 1}"
     return f"undid {who}'s last {what} on sentence {index + 1} (not in the filtered list)"
 
@@ -80,10 +81,10 @@ def _on_action(ctx: dict, index: int, action: dict) -> None:
             msg = _edit(ctx, index, action, who)
         elif name in ("accept", "skip"):
             msg = _mark(ctx, index, name, who)
-            if not _step(ctx["ids"], 1):
+            if not _step(ctx["sel"], ctx["ids"], 1):
                 msg += " · that was the last sentence of the list"
         elif name in ("next", "prev"):
-            msg = "" if _step(ctx["ids"], 1 if name == "next" else -1) else "no more sentences that way"
+            msg = "" if _step(ctx["sel"], ctx["ids"], 1 if name == "next" else -1) else "no more sentences that way"
         else:
             msg = _undo(ctx, who)
     except TaggerError as err:
@@ -93,14 +94,14 @@ def _on_action(ctx: dict, index: int, action: dict) -> None:
 
 def _choose(ctx: dict) -> dict:
     shown, ids = ctx["shown"], ctx["ids"]
-    if st.session_state.get(SEL) not in ids:
-        st.session_state[SEL] = ids[0]
+    if st.session_state.get(ctx["sel"]) not in ids:
+        st.session_state[ctx["sel"]] = ids[0]
     c = st.columns([6, 1, 1])
     texts = {r["index"]: r["text"] for r in shown}
-    idx = c[0].selectbox(f"Sentence ({len(shown)} of {len(ctx['rows'])} shown)", ids, key=SEL,
+    idx = c[0].selectbox(f"Sentence ({len(shown)} of {len(ctx['rows'])} shown)", ids, key=ctx["sel"],
                          format_func=lambda i: f"#{i + 1} · {texts[i][:70]}")
-    c[1].button("Prev", on_click=_step, args=(ids, -1), width="stretch", icon=":material/chevron_left:")
-    c[2].button("Next", on_click=_step, args=(ids, 1), width="stretch", icon=":material/chevron_right:")
+    c[1].button("Prev", on_click=_step, args=(ctx["sel"], ids, -1), width="stretch", icon=":material/chevron_left:")
+    c[2].button("Next", on_click=_step, args=(ctx["sel"], ids, 1), width="stretch", icon=":material/chevron_right:")
     return ctx["by_index"][idx]
 
 
