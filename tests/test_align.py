@@ -132,8 +132,8 @@ def test_alignment_is_fast():
               ("을까", "EFQ"), ("'", "SS"), ("하", "VV"), ("는", "ETD"), ("마음", "NNG"),
               ("에", "JKM")]
     check_valid(text, align_analysis(text, morphs))
-    t0 = time.perf_counter()
+    t0 = time.process_time()                  # CPU time: other jobs on a shared machine don't count
     for _ in range(50):
         align_analysis(text, morphs)
-    per = (time.perf_counter() - t0) / 50
+    per = (time.process_time() - t0) / 50
     assert per < 0.003, f"{per * 1000:.2f} ms per sentence"
