@@ -20,6 +20,7 @@ unchanged and only the analyses travel.  Imported only when an address is set
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections import deque
 from itertools import chain, islice
@@ -96,6 +97,7 @@ class RayPool:
         self.address, self.chunk, self.command = address, max(1, chunk), command
         self.actors: list = []
         self.starts = self.sent = self.chunks = self.used = 0
+        self._lock = threading.Lock()    # tokenizer instances share the pool: one run at a time
 
     # ---- actors -------------------------------------------------------------
     def cluster_cpus(self) -> int:
@@ -151,10 +153,12 @@ class RayPool:
         first = next(it, None)
         if first is None and not force:      # nothing to analyse: no cluster, no JVM
             return
-        self.warm(size if size >= 1 else self.cluster_cpus())
-        if first is None:
-            return
-        chunks = self._chunks(chain([first], it))
+        with self._lock:
+            self.warm(size if size >= 1 else self.cluster_cpus())
+            if first is not None:
+                yield from self._run(self._chunks(chain([first], it)), timeout)
+
+    def _run(self, chunks: Iterator, timeout: float) -> Iterator[tuple]:
         inflight: dict = {}                  # ObjectRef -> _Chunk
         retry: deque = deque()
         done: dict = {}                      # chunk no -> [(key, status, payload)]
