@@ -9,6 +9,8 @@ the environment are read when asked for (tests and the app change them).
 | ``TAGGER_READONLY`` | ``1`` serves only Home and Demo (a public demo server) | off |
 | ``TAGGER_DEBUG`` | ``1`` makes the CLI print tracebacks of unexpected errors | off |
 | ``TAGGER_USER`` | the reviewer name recorded on corrections and review statuses | the OS login name, else ``reviewer`` |
+| ``TAGGER_RAY_ADDRESS`` | Kkma analyses run on this Ray cluster (``auto``, ``local`` or ``HOST:PORT``) | off: local worker processes |
+| ``TAGGER_RAY_ACTORS`` | Kkma actors on the Ray cluster | the cluster's CPUs |
 """
 from __future__ import annotations
 
@@ -68,6 +70,24 @@ def default_reviewer() -> str:
         except (OSError, KeyError, ImportError):  # no login name (a container without a passwd entry)
             name = ""
     return name or "reviewer"
+
+
+def ray_address() -> str | None:
+    """``$TAGGER_RAY_ADDRESS``: the Ray cluster Kkma runs on (``auto``: the one
+    ``ray start`` left on this machine; ``local``: start one here; else
+    ``HOST:PORT`` of its head), ``None`` when unset: local worker processes."""
+    return os.environ.get("TAGGER_RAY_ADDRESS", "").strip() or None
+
+
+def ray_actors() -> int | None:
+    """``$TAGGER_RAY_ACTORS``: how many Kkma actors (one JVM each) on the Ray
+    cluster; ``None`` when unset: one per CPU of the cluster."""
+    raw = os.environ.get("TAGGER_RAY_ACTORS", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingError(f"TAGGER_RAY_ACTORS={raw!r} is not a positive whole number")
+    return int(raw)
 
 
 def child_env(**extra: str) -> dict:

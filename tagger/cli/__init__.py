@@ -11,8 +11,8 @@ import argparse
 
 def _groups():
     """The command modules, in the order their commands appear in ``--help``."""
-    from tagger.cli import bench, classify, lm, tagging
-    return (tagging, lm, classify, bench)
+    from tagger.cli import bench, classify, lm, tagging, tokenize
+    return (tagging, tokenize, lm, classify, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,6 +16,10 @@ script-run fallback tokenization (POS ``UN``) and the sentence is reported in
 ``fallbacks``.  Normal analyses, guarded runs and Kkma exceptions are cached
 (the latter two with a note, so a hit is still reported); time-outs and dead
 workers are not, so they are retried next time.
+
+With a Ray address (:meth:`KkmaTokenizer.use_ray`, else ``TAGGER_RAY_ADDRESS``)
+the pieces go to Kkma actors on the cluster instead (:mod:`.ray_pool`, a
+drop-in for the worker pool, imported only then); everything above is the same.
 """
 from __future__ import annotations
 
@@ -28,7 +32,8 @@ from importlib import metadata
 from typing import Optional, Sequence
 
 from tagger.core.units import WORD_RE
-from tagger.core import Token
+from tagger.core import TaggerError, Token
+from tagger.settings import SettingError, ray_actors, ray_address
 from tagger.tokenizers.base import Progress, Tokenizer, TokenizeResult, fallback_tokens
 from tagger.tokenizers.analyzer import CharFeatureTokenizer, char_features, from_cache, place, slots_of
 from tagger.tokenizers.cache import TokenCache, encode_tokens, text_key
@@ -41,7 +46,7 @@ DEFAULT_TIMEOUT = 10.0
 # minute; mixed ones too: ㄱㅏㄴㅏ... x 16 ~ 1 s) and grows on repeated syllables
 _RUN = re.compile(r"[\u3131-\u318e]{%d,}|([\uac00-\ud7a3\u3131-\u318e])\1{%d,}"
                   % (MAX_RUN + 1, MAX_RUN))
-_POOLS: "weakref.WeakSet[WorkerPool]" = weakref.WeakSet()
+_POOLS: "weakref.WeakSet" = weakref.WeakSet()   # WorkerPools and RayPools
 
 
 @atexit.register
@@ -90,6 +95,9 @@ class KkmaTokenizer(Tokenizer):
     def __init__(self, pool: Optional[WorkerPool] = None):
         self.pool = pool or WorkerPool()
         _POOLS.add(self.pool)
+        self.ray = None              # the RayPool of the last Ray run
+        self._ray_address: Optional[str] = None
+        self._ray_actors: Optional[int] = None
         self._version: Optional[str] = None
         self._lock = threading.RLock()
 
@@ -110,6 +118,32 @@ class KkmaTokenizer(Tokenizer):
     def close(self) -> None:
         with self._lock:
             self.pool.close()
+            if self.ray is not None:
+                self.ray.close()
+
+    def use_ray(self, address: Optional[str], actors: Optional[int] = None) -> None:
+        """Analyse on the Ray cluster at ``address`` (``auto``, ``local``,
+        ``HOST:PORT``) with ``actors`` actors (default: one per CPU there);
+        ``None``: back to ``TAGGER_RAY_ADDRESS``, else local workers."""
+        self._ray_address, self._ray_actors = address, actors
+
+    def _pool_for(self, workers: int) -> tuple:
+        """``(pool, size)`` for a run: Kkma actors on Ray when an address is
+        set (``size`` 0: one per cluster CPU), else the local worker processes."""
+        try:
+            address = self._ray_address or ray_address()
+            actors = self._ray_actors or ray_actors()
+        except SettingError as err:
+            raise TaggerError(str(err)) from None
+        if not address:
+            return self.pool, max(1, workers)
+        try:
+            from tagger.tokenizers.ray_pool import ray_pool
+        except ImportError as err:
+            raise TaggerError(f"Ray address {address!r} set but ray cannot be imported ({err})") from None
+        self.ray = ray_pool(address)
+        _POOLS.add(self.ray)
+        return self.ray, actors or 0
 
     def tokenize_many(self, texts: Sequence[str], *, cache: bool = True, workers: int = 1,
                       progress: Progress = None, timeout: Optional[float] = None) -> TokenizeResult:
@@ -129,8 +163,7 @@ class KkmaTokenizer(Tokenizer):
             done = len(texts) - analyzed
             if progress:
                 progress(done, len(texts))
-            for text, toks, reason, keep in self._analyse(todo, max(1, workers),
-                                                          timeout or DEFAULT_TIMEOUT):
+            for text, toks, reason, keep in self._analyse(todo, workers, timeout or DEFAULT_TIMEOUT):
                 done += place(slots[text], toks, reason, tokens, notes)
                 if store is not None and keep:
                     batch.append((text_key(text), encode_tokens(toks), reason or None))
@@ -148,8 +181,12 @@ class KkmaTokenizer(Tokenizer):
 
     def _analyse(self, texts: list[str], workers: int, timeout: float):
         """Yield ``(text, tokens, reason, cacheable)`` per text, in completion
-        order; the Kkma pieces of every text go through the worker pool."""
+        order; the Kkma pieces of every text go through the worker pool (or
+        the Ray cluster's), which is picked only when there is work."""
         pending: dict[int, _Pending] = {}
+        if not texts:
+            return
+        pool, size = self._pool_for(workers)
 
         def jobs():
             for n, text in enumerate(texts):
@@ -158,7 +195,7 @@ class KkmaTokenizer(Tokenizer):
                     if kind == "kkma":
                         yield (n, k), piece
 
-        for (n, k), status, payload in self.pool.run(jobs(), workers, timeout):
+        for (n, k), status, payload in pool.run(jobs(), size, timeout):
             pending[n].settle(k, status, payload)
             for m in [m for m, item in pending.items() if item.left == 0]:
                 yield pending.pop(m).assemble()
