@@ -130,9 +130,11 @@ def write(path: Path, rows: list[dict]) -> None:
              f"{r0['oov_rate']:.2%}. dev `holdout`: every 10th train line held out for early stopping (the "
              "default); `eval.tsv`: the test set also stops training (the issue's run).", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs (load average per row), "
-             f"torch {torch.__version__}, {'/'.join(sorted({str(r['threads']) for r in rows}))} torch thread(s), CPU device. CPU s is this "
+             f"torch {torch.__version__}, {'/'.join(sorted({str(r['threads']) for r in rows}))} torch thread(s), "
+             "CPU device. CPU s is this "
              "process's CPU time (plus its finished child processes); wall s depends on the neighbours.", "",
-             "| model | dev | perplexity | bits/char | wall s | CPU s | epochs (best) | load 1-min before/after | settings |",
+             "| model | dev | perplexity | bits/char | wall s | CPU s | epochs (best) | load 1-min before/after "
+             "| settings |",
              "|---|---|---:|---:|---:|---:|---:|---|---|"]
     for r in rows:
         ep = f"{r['epochs_run']} ({r['best_epoch']})" if r["best_epoch"] else "–"

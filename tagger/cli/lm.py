@@ -96,7 +96,7 @@ def _configs(args):
     every = {o for kind in _KIND_OPTIONS.values() for o in kind}
     stray = sorted(o for o in every - set(opts) if getattr(args, o) is not None)
     if stray:
-        names = ", ".join("--" + o.replace("_", "-") for o in stray)
+        names = ", ".join("--tie/--no-tie" if o == "tie" else "--" + o.replace("_", "-") for o in stray)
         raise TaggerError(f"{names}: not an option of --kind {args.kind}")
     values = {field: getattr(args, o) for o, field in opts.items() if getattr(args, o) is not None}
     if args.kind == "rnn" and values.get("tie", CONFIGS["rnn"]().tie):  # tied by default
