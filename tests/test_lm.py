@@ -206,7 +206,7 @@ class _Keep(Callback):
         self.checkpoints.append(copy.deepcopy(state))
 
 
-@pytest.mark.parametrize("kind,cfg", [("rnn", RNNLMConfig("lstm", 16, 16, 1, 0.3)), ("window", WindowConfig(3, 8, 16, 0.3))])
+@pytest.mark.parametrize("kind,cfg", [("rnn", RNNLMConfig("lstm", 16, 16, 1, 0.3, False)), ("window", WindowConfig(3, 8, 16, 0.3))])
 def test_neural_lm_resumed_from_a_checkpoint_equals_the_uninterrupted_run(kind, cfg):
     lines = LM_TXT.read_text(encoding="utf-8").splitlines()
     tc = LMTrainConfig(epochs=4, patience=4, batch_size=2, bptt=8, window_batch=16, device="cpu")

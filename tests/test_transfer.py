@@ -21,7 +21,7 @@ TC = LMTrainConfig(epochs=2, batch_size=2, bptt=8, device="cpu")
 
 @pytest.fixture(scope="module")
 def lm_dir(tmp_path_factory):
-    lm = train_lm(LINES, LINES, kind="rnn", tokenizer="char", config=RNNLMConfig("lstm", 16, 24, 1, 0.0),
+    lm = train_lm(LINES, LINES, kind="rnn", tokenizer="char", config=RNNLMConfig("lstm", 16, 24, 1, 0.0, False),
                   train_config=TC, data_config=LMDataConfig(min_freq=1))
     return save_lm(lm, tmp_path_factory.mktemp("lm") / "rnn")
 

@@ -4,6 +4,7 @@ tagger's commands: results on stdout, progress and problems on stderr,
 ``--json`` leaves only JSON on stdout, bad input exits 2 with one line."""
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from tagger.cli._util import (FORMAT_CHOICES, TOKENIZER_CHOICES, ProgressPrinter, add_out_args, err,
@@ -63,7 +64,8 @@ def _add_train_parser(sub) -> None:
     t.add_argument("--hidden", type=int)
     t.add_argument("--embedding-dim", type=int)
     t.add_argument("--dropout", type=float)
-    t.add_argument("--tie", action="store_true", help="tie the output layer to the input embeddings")
+    t.add_argument("--tie", action=argparse.BooleanOptionalAction, default=None,
+                   help="tie the output layer to the input embeddings (the default; --no-tie unties them)")
     t.add_argument("--tokenizer", choices=TOKENIZER_CHOICES, help="default kkma")
     t.add_argument("--min-freq", type=int, help="rarer training tokens become <unk> (default 2)")
     t.add_argument("--epochs", type=int)
@@ -92,15 +94,16 @@ def _configs(args):
     from tagger.lm import CONFIGS, LMDataConfig, LMTrainConfig
     opts = _KIND_OPTIONS[args.kind]
     every = {o for kind in _KIND_OPTIONS.values() for o in kind}
-    stray = sorted(o for o in every - set(opts) if getattr(args, o) not in (None, False))
+    stray = sorted(o for o in every - set(opts) if getattr(args, o) is not None)
     if stray:
-        names = ", ".join("--" + o.replace("_", "-") for o in stray)
+        names = ", ".join("--tie/--no-tie" if o == "tie" else "--" + o.replace("_", "-") for o in stray)
         raise TaggerError(f"{names}: not an option of --kind {args.kind}")
-    values = {field: getattr(args, o) for o, field in opts.items() if getattr(args, o) not in (None, False)}
-    if args.kind == "rnn" and values.get("tie"):
+    values = {field: getattr(args, o) for o, field in opts.items() if getattr(args, o) is not None}
+    if args.kind == "rnn" and values.get("tie", CONFIGS["rnn"]().tie):  # tied by default
         hidden = values.get("hidden_size", CONFIGS["rnn"]().hidden_size)
         if values.setdefault("embedding_dim", hidden) != hidden:
-            raise TaggerError("--tie needs --embedding-dim equal to --hidden (or leave --embedding-dim out)")
+            raise TaggerError("tied embeddings need --embedding-dim equal to --hidden "
+                              "(leave --embedding-dim out, or pass --no-tie)")
     try:
         cfg = CONFIGS[args.kind](**values)
         tc = LMTrainConfig(**{k: getattr(args, k) for k in _TRAIN_OPTIONS if getattr(args, k) is not None})

@@ -27,12 +27,19 @@ from tagger.lm.common import EOS_ID, NeuralLM, predictable, stream_ids
 
 @dataclass(frozen=True)
 class RNNLMConfig:
+    """Defaults: the best measured setting on the KLUE-NER split's text, the only
+    one measured to beat the Kneser-Ney 3-gram there (docs/benchmarks.md, "Defaults")."""
     cell: str = "lstm"        # lstm | gru | rnn
-    embedding_dim: int = 256  # forced to hidden_size when tie
+    embedding_dim: int = 256  # must equal hidden_size when tie (the CLI and the app set it so)
     hidden_size: int = 256
-    num_layers: int = 2
+    num_layers: int = 1
     dropout: float = 0.4      # between layers only (input, stacked layers, output), never recurrent
-    tie: bool = False         # output layer = embedding matrix
+    tie: bool = True          # output layer = embedding matrix
+
+
+# the defaults before they moved: a stored config that leaves a setting out meant these
+STORED_DEFAULTS = {"cell": "lstm", "embedding_dim": 256, "hidden_size": 256, "num_layers": 2, "dropout": 0.4,
+                   "tie": False}
 
 
 State = Optional[object]  # (h, c) for LSTM, h otherwise; each (layers, B, H)
@@ -52,7 +59,8 @@ class RNNLMNet(nn.Module):
         if cfg.cell not in CELLS:
             raise TaggerError(f"unknown cell {cfg.cell!r} (choose from {', '.join(CELLS)})")
         if cfg.tie and cfg.embedding_dim != cfg.hidden_size:
-            raise TaggerError("tied embeddings need embedding_dim == hidden_size")
+            raise TaggerError(f"tied embeddings need embedding_dim == hidden_size (got {cfg.embedding_dim} and "
+                              f"{cfg.hidden_size}): set both, or tie=False")
         self.cfg = cfg
         self.emb = nn.Embedding(vocab_size, cfg.embedding_dim, padding_idx=0)
         self.rnn = getattr(nn, CELLS[cfg.cell])(cfg.embedding_dim, cfg.hidden_size, num_layers=cfg.num_layers,
@@ -92,6 +100,14 @@ def chunks(x: torch.Tensor, y: torch.Tensor, bptt: int):
 class RNNLM(NeuralLM):
     kind = "rnn"
     CONFIG, NET = RNNLMConfig, RNNLMNet
+
+    @classmethod
+    def config_and_vocab(cls, desc: dict, where):
+        """A saved config's missing settings take the defaults it was saved under, not today's."""
+        stored = desc.get("lm_config", {})
+        if isinstance(stored, dict):
+            desc = {**desc, "lm_config": {**STORED_DEFAULTS, **stored}}
+        return super().config_and_vocab(desc, where)
 
     @torch.no_grad()
     def score_stream(self, stream: np.ndarray, n_cols: int = 16, bptt: int = 256) -> tuple[float, int]:

@@ -27,7 +27,7 @@ CONFIGS = {"ngram": NgramConfig, "window": WindowConfig, "rnn": RNNLMConfig}
 
 @dataclass(frozen=True)
 class LMTrainConfig:
-    epochs: int = 10
+    epochs: int = 40            # a cap; early stopping (patience) ends training, around epoch 20 on KLUE
     batch_size: int = 16        # RNN: parallel stream columns
     bptt: int = 35              # RNN: truncated-BPTT chunk length
     window_batch: int = 512     # window LM: examples per batch

@@ -65,7 +65,7 @@ def _check_lm(cfg: dict) -> None:
     if kind not in KINDS:
         raise TaggerError(f"unknown LM kind {kind!r} (choose from {', '.join(KINDS)})")
     lm = cfg["lm"] = dict(cfg.get("lm") or {})
-    if kind == "rnn" and lm.get("tie"):  # tied embeddings have the hidden size
+    if kind == "rnn" and lm.get("tie", CONFIGS["rnn"]().tie):  # tied embeddings (the default) have the hidden size
         lm["embedding_dim"] = lm.get("hidden_size", CONFIGS["rnn"]().hidden_size)
     c = _part(cfg, "lm", CONFIGS[kind])
     if kind == "ngram":
