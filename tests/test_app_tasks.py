@@ -44,7 +44,7 @@ def tasks_dir(tmp_path_factory):
     ngram = train_lm(texts, dev, kind="ngram", tokenizer="char", config=NgramConfig(order=3))
     ws_models.register(ws, ngram, name="char trigram")
     rnn = train_lm(texts, dev, kind="rnn", tokenizer="char",
-                   config=RNNLMConfig(hidden_size=16, embedding_dim=16, num_layers=1),
+                   config=RNNLMConfig(hidden_size=16, embedding_dim=16, num_layers=1, tie=False),
                    train_config=LMTrainConfig(epochs=1))
     ws_models.register(ws, rnn, name="char lstm")
     sentences = ws.corpus(cls_d["id"]).sentences
