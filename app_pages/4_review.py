@@ -6,16 +6,18 @@ import streamlit as st
 from tagger import TaggerError
 from tagger.workspace import review, status
 from ui import pickers, shell
+from ui.agreement_view import agreement_section
 from ui.review_area import context, sentence_area
 from ui.review_forms import export_section
-from ui.review_status import progress_bar, reviewer_field
+from ui.review_status import blind_field, progress_bar, reviewer_field
 
 ws = shell.page("Review")
 if not ws.datasets():
     st.info("No dataset yet: add one on the Data page.")
     st.stop()
 
-reviewer_field()
+who = reviewer_field()
+blind = blind_field()
 a, b = st.columns(2)
 with a:
     did = pickers.pick_dataset(ws, key="dataset")
@@ -29,7 +31,7 @@ try:
 except TaggerError as err:
     shell.fail(err)
     st.stop()
-current = status.statuses(ws, did)
+current = status.statuses(ws, did, who if blind else None)  # blind: this reviewer's own counts
 progress_bar(status.progress_of(current, len(rows)))
 all_types = sorted({t for r in rows for t in r["types"]})
 labels = review.editor_labels({sp.label for r in rows for sp in r["gold"]})
@@ -52,4 +54,5 @@ if shown:
     sentence_area(context(ws, dataset, mid, rows, shown, corpus.granularity, labels))
 else:
     st.info("No sentence matches these filters.")
+agreement_section(ws, did)
 export_section(ws, dataset)

@@ -13,10 +13,10 @@ import pandas as pd
 import streamlit as st
 
 from tagger import TaggerError
-from tagger.workspace import review, status
+from tagger.workspace import annotators, review, status
 from ui.render import highlight_html
 from ui.review_forms import correct_forms
-from ui.review_status import reviewer
+from ui.review_status import blind, reviewer
 from ui.span_editor import span_editor
 
 SEL, MSG = "review_sel", "review_msg"
@@ -28,7 +28,21 @@ def context(ws, dataset: dict, mid, rows: list[dict], shown: list[dict], granula
     return {"ws": ws, "did": dataset["id"], "mid": mid, "rows": rows, "shown": shown,
             "ids": [r["index"] for r in shown], "by_index": {r["index"]: r for r in shown},
             "gran": "char" if granularity == "char" else "word", "labels": list(labels),
-            "sel": f"{SEL}::{dataset['id']}"}  # one picker per dataset: its labels never go stale
+            "sel": f"{SEL}::{dataset['id']}",  # one picker per dataset: its labels never go stale
+            "blind": blind()}
+
+
+def spans_now(ctx: dict, index: int) -> list:
+    """Sentence ``index``'s spans as this session sees them: in blind mode the
+    original ones or this reviewer's own correction, else the latest by anyone."""
+    if ctx.get("blind"):
+        return annotators.spans_for(ctx["ws"], ctx["did"], index, reviewer(), blind=True)
+    return review.current_spans(ctx["ws"], ctx["did"], index)
+
+
+def statuses_now(ctx: dict) -> dict:
+    """The statuses this session counts: this reviewer's own in blind mode, else everyone's."""
+    return status.statuses(ctx["ws"], ctx["did"], reviewer() if ctx.get("blind") else None)
 
 
 def _step(sel: str, ids: list[int], delta: int) -> bool:
@@ -42,7 +56,7 @@ def _step(sel: str, ids: list[int], delta: int) -> bool:
 
 def _edit(ctx: dict, index: int, action: dict, who: str) -> str:
     ws, did, row = ctx["ws"], ctx["did"], ctx["by_index"][index]
-    spans = review.current_spans(ws, did, index)
+    spans = spans_now(ctx, index)
     new = review.apply_action(spans, action, row["text"], row["pred"], ctx["gran"])
     v = status.correct(ws, did, index, new, who)
     return f"sentence {index + 1}: {action['action'].replace('_', ' ')} · saved as version {v} · corrected"
@@ -55,7 +69,7 @@ def _mark(ctx: dict, index: int, name: str, who: str) -> str:
     if name == "skip":
         status.skip(ws, did, index, who)
         return f"sentence {index + 1}: skipped"
-    now = status.statuses(ws, did).get(index)
+    now = statuses_now(ctx).get(index)
     if now and now["status"] == "corrected" and now["reviewer"] == who:
         return f"sentence {index + 1}: corrected"
     status.accept(ws, did, index, who)
@@ -114,8 +128,7 @@ def _caption(ctx: dict, row: dict, current: dict, counts: dict) -> str:
 
 
 def _editor(ctx: dict, row: dict, spans: list) -> None:
-    ws, did = ctx["ws"], ctx["did"]
-    current = status.statuses(ws, did)
+    current = statuses_now(ctx)
     counts = status.progress_of(current, len(ctx["rows"]))
     pred = row["pred"] if ctx["mid"] else None
     model = pred if pred is not None and set(pred) != set(spans) else None
@@ -131,8 +144,11 @@ def _editor(ctx: dict, row: dict, spans: list) -> None:
 def _highlight(ctx: dict, row: dict, spans: list) -> None:
     ws, did, mid = ctx["ws"], ctx["did"], ctx["mid"]
     versions = ws.correction_versions(did, row["index"])
-    st.caption(f"sentence {row['index'] + 1} · " + (f"corrected (version {versions})" if versions
-                                                     else "original labels")
+    state = f"corrected (version {versions})" if versions else "original labels"
+    if ctx.get("blind"):
+        state = "blind: " + ("your correction" if row["index"] in ws.corrections(did, reviewer())
+                             else "original labels")
+    st.caption(f"sentence {row['index'] + 1} · " + state
                + (f" · errors: {', '.join(row['kinds'])}" if row["kinds"] else ""))
     st.html(highlight_html(row["text"], spans, "gold"))
     if mid:
@@ -153,7 +169,7 @@ def sentence_area(ctx: dict) -> None:
     """The current sentence: picker, editor, highlighting, tokens and forms.
     An action in it reruns this fragment only."""
     row = _choose(ctx)
-    spans = review.current_spans(ctx["ws"], ctx["did"], row["index"])
+    spans = spans_now(ctx, row["index"])
     _editor(ctx, row, spans)
     _highlight(ctx, row, spans)
     correct_forms(ctx, row, spans)

@@ -66,7 +66,7 @@ def _whole(ctx: dict, row: dict) -> None:
     c = st.columns(2)
     if ctx["mid"] and c[0].button("Use the model's entities for this sentence"):
         _save(ctx, row, review.snap(row["text"], row["pred"], ctx["gran"]), "took the prediction")
-    if ctx["ws"].correction_versions(ctx["did"], row["index"]) and c[1].button(
+    if not ctx.get("blind") and ctx["ws"].correction_versions(ctx["did"], row["index"]) and c[1].button(
             "Undo last correction", icon=":material/undo:", help="Takes back the latest save on this sentence"):
         status.undo_sentence(ctx["ws"], ctx["did"], row["index"])
         st.rerun()

@@ -9,6 +9,7 @@ from tagger.workspace import status
 from tagger.workspace.annotate import LABELLED
 
 REVIEWER = "reviewer"  # the session's reviewer name (cleaned); "_reviewer" is its text box
+BLIND = "review_blind"  # the session's blind mode; "_review_blind" is its toggle
 HOME_MAX = 5
 
 
@@ -28,6 +29,24 @@ def reviewer_field() -> str:
                                       "(default: $TAGGER_USER, else your login name).")
     ss[REVIEWER] = status.clean_reviewer(name)
     return ss[REVIEWER]
+
+
+def blind() -> bool:
+    """Whether this session reviews blind (the sidebar toggle, kept across pages)."""
+    return bool(st.session_state.get(BLIND, False))
+
+
+def blind_field() -> bool:
+    """The sidebar's blind-mode toggle: when on, the Review page shows the
+    corpus's original spans plus only this reviewer's own corrections."""
+    ss = st.session_state
+    if "_review_blind" not in ss:
+        ss["_review_blind"] = blind()
+    on = st.sidebar.toggle("Blind review (hide other reviewers' corrections)", key="_review_blind",
+                           help="Show the original labels and only your own corrections and counts, "
+                                "so that two reviewers annotate independently.")
+    ss[BLIND] = bool(on)
+    return ss[BLIND]
 
 
 def progress_bar(counts: dict, name: str = "", where=st) -> None:
