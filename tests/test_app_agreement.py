@@ -10,8 +10,8 @@ from tagger.workspace import agreement, status
 from tagger.workspace.store import Workspace
 from tests.test_app_pages import APP
 
-TEXTS = ["김철수 씨는 서울에 갔다", "삼성전자 주가가 어제 올랐다", "부산 해변에 관광객이 많다",
-         "오늘 이순신 장군을 만났다", "그냥 무난한 영화"]
+TEXTS = ["김철수 씨는 서울에 갔다", "삼성전자 주가가 어제 올랐다",
+         "부산 해변에 관광객이 많다", "오늘 이순신 장군을 만났다", "그냥 무난한 영화"]
 TAGS = ["B-PS O B-LC O", "B-OG O B-DT O", "B-LC O O O", "B-DT B-PS O O", "O O O"]
 DATA = "".join(f"{t}\t{g}\n" for t, g in zip(TEXTS, TAGS)).encode("utf-8")
 PAGE = "app_pages/4_review.py"
