@@ -87,3 +87,28 @@ class Server:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+# ---- the span editor, driven by the mouse (its units are `.se-main [data-u=i]`) ----
+def unit_centre(page, i):
+    """The centre of the editor's unit ``i`` on the page."""
+    box = page.locator(f'.se-main [data-u="{i}"]').bounding_box()
+    assert box and box["width"] > 0, f"unit {i} has no box: {box}"
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def drag_units(page, first, last):
+    """Drag with the mouse from unit ``first`` to unit ``last``."""
+    page.mouse.move(*unit_centre(page, first))
+    page.mouse.down()
+    page.mouse.move(*unit_centre(page, last), steps=5)
+    page.mouse.up()
+
+
+def page_with_dialogs(browser, width: int, height: int):
+    """A fresh page whose dialogs (alert, confirm) are recorded in ``page.dialogs`` and dismissed."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    pg = context.new_page()
+    pg.dialogs = []
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    return context, pg

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_support import ROOT, T, Server, require_browser
+from e2e_support import ROOT, T, Server, drag_units, page_with_dialogs, require_browser, unit_centre
 
 pytestmark = pytest.mark.slow
 playwright_api = require_browser()
@@ -73,10 +73,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1300, "height": 1000})
-    pg = context.new_page()
-    pg.dialogs = []
-    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    context, pg = page_with_dialogs(browser, 1300, 1000)
     try:
         yield pg
     finally:
@@ -137,17 +134,6 @@ def go_to(page, n: int):
         settled(page)
 
 
-def centre(page, i):
-    box = page.locator(f'.se-main [data-u="{i}"]').bounding_box()
-    assert box and box["width"] > 0, f"unit {i} has no box: {box}"
-    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-
-
-def drag(page, first, last):
-    page.mouse.move(*centre(page, first))
-    page.mouse.down()
-    page.mouse.move(*centre(page, last), steps=5)
-    page.mouse.up()
 
 
 def chip(page, k: int) -> str:
@@ -160,7 +146,7 @@ def test_drag_over_hangul_and_press_2(server, page):
     did = open_review(page, server, "klue")
     text = ws.corpus(did).sentences[0].text
     a = text.index("연구팀")
-    drag(page, a, a + 2)
+    drag_units(page, a, a + 2)
     expect(page.locator(".se-status")).to_contain_text("연구팀")
     if os.environ.get("E2E_SCREENSHOTS"):                # the README's picture of the editor
         page.screenshot(path=str(Path(os.environ["E2E_SCREENSHOTS"]) / "4_review_editor.png"), full_page=True)
@@ -179,7 +165,7 @@ def test_emoji_before_the_entity(server, page):
     assert page.locator(UNITS).nth(0).inner_text() == "😀"
     a = EMOJI.index("이순신")
     assert a == 2  # code points: the emoji is one
-    drag(page, a, a + 2)
+    drag_units(page, a, a + 2)
     label = chip(page, 1)
     page.keyboard.press("2")
     fixed = wait_for(lambda: ws.corrections(did).get(0), "the span")
@@ -193,7 +179,7 @@ def test_nfd_jamo(server, page):
     seoul = unicodedata.normalize("NFD", "서울")
     assert len(seoul) == 5 and ws.corpus(did).sentences[1].text == NFD
     expect(page.locator(UNITS)).to_have_count(len(NFD))
-    drag(page, 0, 4)
+    drag_units(page, 0, 4)
     label = chip(page, 1)
     page.keyboard.press("2")
     fixed = wait_for(lambda: ws.corrections(did).get(1), "the span")
@@ -208,7 +194,7 @@ def test_conll_double_click_selects_a_word(server, page):
     assert words == text.split()
     k = next(i for i, w in enumerate(words) if i > 1 and not any(
         s.start <= text.index(w) < s.end for s in ws.corpus(did).sentences[0].spans))
-    page.mouse.dblclick(*centre(page, k))
+    page.mouse.dblclick(*unit_centre(page, k))
     expect(page.locator(".se-status")).to_contain_text(words[k])
     label = chip(page, 2)
     page.keyboard.press("3")
@@ -252,7 +238,7 @@ def test_ctrl_z_undoes_the_last_edit(server, page):
     go_to(page, 3)
     before = ws.corrections(did).get(2)
     text = ws.corpus(did).sentences[2].text
-    drag(page, 0, 1)
+    drag_units(page, 0, 1)
     page.keyboard.press("4")
     fixed = wait_for(lambda: ws.corrections(did).get(2) != before and ws.corrections(did).get(2), "the edit")
     assert any(s.start == 0 and s.end == 2 for s in fixed), (text, fixed)
@@ -278,7 +264,7 @@ def test_img_sentence_shows_as_text(server, page):
     page.wait_for_timeout(1000)
     assert page.dialogs == []
     a = EVIL.index("홍길동")
-    drag(page, a, a + 2)
+    drag_units(page, a, a + 2)
     page.keyboard.press("1")
     fixed = wait_for(lambda: ws.corrections(did).get(2), "the span")
     assert EVIL[fixed[0].start:fixed[0].end] == "홍길동" and page.dialogs == []

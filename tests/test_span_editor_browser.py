@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_support import ROOT, T, free_port, require_browser
+from e2e_support import ROOT, T, drag_units, free_port, page_with_dialogs, require_browser, unit_centre
 
 pytestmark = pytest.mark.slow
 playwright_api = require_browser()
@@ -99,10 +99,7 @@ def app(tmp_path_factory):
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    pg = context.new_page()
-    pg.dialogs = []
-    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    context, pg = page_with_dialogs(browser, 1200, 900)
     try:
         yield pg
     finally:
@@ -124,17 +121,6 @@ def settled(page):
     expect(page.locator(".se-root")).to_have_attribute("aria-busy", "false", timeout=T)
 
 
-def centre(page, i):
-    box = page.locator(f'.se-main [data-u="{i}"]').bounding_box()
-    assert box and box["width"] > 0, f"unit {i} has no box: {box}"
-    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-
-
-def drag(page, first, last):
-    page.mouse.move(*centre(page, first))
-    page.mouse.down()
-    page.mouse.move(*centre(page, last), steps=5)
-    page.mouse.up()
 
 
 def caption(page) -> str:
@@ -146,7 +132,7 @@ def test_drag_over_hangul_and_press_2_stores_code_point_span(app, page):
     app.load([s(text, [(0, 3, "PS")])])
     open_editor(page, app)
     assert [page.locator(UNITS).nth(i).inner_text() for i in (5, 6)] == ["서", "울"]
-    drag(page, 5, 6)
+    drag_units(page, 5, 6)
     expect(page.locator(".se-status")).to_contain_text("서울")
     page.keyboard.press("2")  # no click first: the editor took focus itself
     store = app.wait_store(lambda st: len(st["0"]["spans"]) == 2, "the new span")
@@ -161,7 +147,7 @@ def test_emoji_before_the_entity(app, page):
     app.load([s(text)])
     open_editor(page, app)
     assert page.locator(UNITS).nth(0).inner_text() == "😀"
-    drag(page, 2, 4)
+    drag_units(page, 2, 4)
     page.keyboard.press("1")
     store = app.wait_store(lambda st: st["0"]["spans"], "the span")
     start, end, label = store["0"]["spans"][0]
@@ -175,7 +161,7 @@ def test_nfd_jamo_each_code_point_is_a_unit(app, page):
     app.load([s(text)])
     open_editor(page, app)
     expect(page.locator(UNITS)).to_have_count(len(text))
-    drag(page, 0, 4)
+    drag_units(page, 0, 4)
     page.keyboard.press("2")
     store = app.wait_store(lambda st: st["0"]["spans"], "the span")
     start, end, label = store["0"]["spans"][0]
@@ -188,13 +174,13 @@ def test_word_units_double_click_and_drag_over_tabs_and_spaces(app, page):
     app.load([s(text, [(0, 2, "OG")], gran="word")])
     open_editor(page, app)
     expect(page.locator(UNITS)).to_have_count(4)
-    page.mouse.dblclick(*centre(page, 2))
+    page.mouse.dblclick(*unit_centre(page, 2))
     expect(page.locator(".se-status")).to_contain_text("German")
     page.keyboard.press("3")
     store = app.wait_store(lambda st: len(st["0"]["spans"]) == 2, "the word span")
     assert store["0"]["spans"][1] == [12, 18, "OG"] and text[12:18] == "German"
     settled(page)
-    drag(page, 1, 2)
+    drag_units(page, 1, 2)
     page.keyboard.press("2")
     store = app.wait_store(lambda st: [4, 18, "LC"] in st["0"]["spans"], "the two-word span")
     assert text[4:18] == "rejects\tGerman"
@@ -205,7 +191,7 @@ def test_char_units_double_click_selects_the_word(app, page):
     text = "어제 대한민국에서"
     app.load([s(text)])
     open_editor(page, app)
-    page.mouse.dblclick(*centre(page, 5))
+    page.mouse.dblclick(*unit_centre(page, 5))
     expect(page.locator(".se-status")).to_contain_text("대한민국에서")
     page.keyboard.press("2")
     store = app.wait_store(lambda st: st["0"]["spans"], "the span")
@@ -293,7 +279,7 @@ def test_html_in_the_text_and_labels_shows_as_text(app, page):
     expect(page.locator(".se-chip").first).to_contain_text("<b>PS</b>")
     page.wait_for_timeout(1000)
     assert page.dialogs == []
-    drag(page, 0, 3)
+    drag_units(page, 0, 3)
     page.keyboard.press("2")
     store = app.wait_store(lambda st: len(st["0"]["spans"]) == 2, "the span")
     assert [0, 4, "LC"] in store["0"]["spans"] and text[0:4] == "<img"
@@ -308,7 +294,7 @@ def test_return_mode_label_and_undo(browser, tmp_path):
     try:
         pg = context.new_page()
         open_editor(pg, srv)
-        drag(pg, 0, 2)
+        drag_units(pg, 0, 2)
         pg.keyboard.press("1")
         pg.keyboard.press("Control+z")  # typed ahead: replayed once the label is acknowledged
         srv.wait_store(lambda st: st["0"]["status"] == "pending" and pg.locator(".se-root").get_attribute(
