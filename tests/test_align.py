@@ -123,13 +123,14 @@ def test_jamo_decomposition():
 
 
 def test_alignment_is_fast():
-    text = "유시진 대위(송중기)와 의사 강모연 팀장(송혜교)의 흔적이라도 엿볼 수 있을까'하는 마음에"
-    morphs = [("유시", "NNG"), ("진", "NNG"), ("대위", "NNG"), ("(", "SS"), ("송", "NNG"),
-              ("중기", "NNG"), (")", "SS"), ("오", "VV"), ("아", "ECS"), ("의사", "NNG"),
-              ("강", "NNG"), ("모연", "NNG"), ("팀장", "NNG"), ("(", "SS"), ("송", "NNG"),
-              ("혜교", "NNG"), (")", "SS"), ("의", "JKG"), ("흔적", "NNG"), ("이", "VCP"),
-              ("라도", "ECD"), ("엿보", "VV"), ("ㄹ", "ETD"), ("수", "NNB"), ("있", "VV"),
-              ("을까", "EFQ"), ("'", "SS"), ("하", "VV"), ("는", "ETD"), ("마음", "NNG"),
+    # our own sentence, shaped like a long Kkma analysis (a contracted 와, an irregular 들어볼)
+    text = "김민준 교수(서울대)와 연구원 박서연 팀장(한빛연구소)의 발표라도 들어볼 수 있을까'하는 마음에"
+    morphs = [("김민", "NNG"), ("준", "NNG"), ("교수", "NNG"), ("(", "SS"), ("서울", "NNG"),
+              ("대", "NNG"), (")", "SS"), ("오", "VV"), ("아", "ECS"), ("연구원", "NNG"),
+              ("박", "NNG"), ("서연", "NNG"), ("팀장", "NNG"), ("(", "SS"), ("한빛", "NNG"),
+              ("연구소", "NNG"), (")", "SS"), ("의", "JKG"), ("발표", "NNG"), ("이", "VCP"),
+              ("라도", "ECD"), ("듣", "VV"), ("어", "ECS"), ("보", "VXV"), ("ㄹ", "ETD"), ("수", "NNB"),
+              ("있", "VV"), ("을까", "EFQ"), ("'", "SS"), ("하", "VV"), ("는", "ETD"), ("마음", "NNG"),
               ("에", "JKM")]
     check_valid(text, align_analysis(text, morphs))
     t0 = time.process_time()                  # CPU time: other jobs on a shared machine don't count
