@@ -18,6 +18,16 @@ def _workspace(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture
+def one_torch_thread():
+    """One intra-op thread: on a busy 2-core machine two threads spin-wait and run ~50x slower."""
+    import torch
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture
 def klue_dir():
     if not (KLUE / "train.tsv").exists():
         pytest.skip(f"shared KLUE split not found at {KLUE} (it lives in ../shared/data beside the repo)")

@@ -26,12 +26,8 @@ ONE = LMDataConfig(min_freq=1)
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: on a busy 2-core machine two threads spin-wait and run ~50x slower."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+def _one_thread(one_torch_thread):
+    """Every test here runs with one intra-op thread (conftest)."""
 
 
 def _ngram(order, smoothing):

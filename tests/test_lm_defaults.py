@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch
 
 from tagger.cli import build_parser
 from tagger.cli.lm import _configs
@@ -24,11 +23,8 @@ SMALL = 800  # lines of kolaw + kobill: patience stops the RNN at about epoch 16
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+def _one_thread(one_torch_thread):
+    """Every test here runs with one intra-op thread (conftest)."""
 
 
 def _cli_configs(*flags):

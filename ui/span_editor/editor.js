@@ -262,6 +262,14 @@ function moveCursor(ed, dir, shift) {
   paint(ed);
 }
 
+function selectUnits(ed, first, last) {  // a selection from unit first to unit last (the cursor)
+  ed.anchor = first;
+  ed.cur = last;
+  ed.sel = true;
+  ed.active = null;
+  paint(ed);
+}
+
 function setCursor(ed, i) {
   ed.cur = i;
   ed.anchor = i;
@@ -344,11 +352,7 @@ function onMouseDown(ed, e) {
   ed.root.focus({ preventScroll: true });
   if (ed.busy !== null) return;
   ed.drag = { start: i, moved: false };
-  ed.anchor = i;
-  ed.cur = i;
-  ed.sel = true;
-  ed.active = null;
-  paint(ed);
+  selectUnits(ed, i, i);
 }
 
 function onMouseOver(ed, e) {
@@ -377,11 +381,7 @@ function onDblClick(ed, e) {
     while (a > 0 && /\S/.test(units[a - 1])) a -= 1;
     while (b < units.length - 1 && /\S/.test(units[b + 1])) b += 1;
   }
-  ed.anchor = a;
-  ed.cur = b;
-  ed.sel = true;
-  ed.active = null;
-  paint(ed);
+  selectUnits(ed, a, b);
 }
 
 function onClick(ed, e) {
