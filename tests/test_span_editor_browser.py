@@ -301,7 +301,8 @@ def test_return_mode_label_and_undo(browser, tmp_path):
             "data-ack") == "2", "label then undo", timeout=60)
         settled(pg)
         assert srv.stored()["0"] == {"spans": [], "status": "pending"}
-        assert "actions: 2" in pg.locator("body").inner_text()
+        # the caption is drawn after the editor in the same rerun: wait for it rather than read it at once
+        expect(pg.locator("body")).to_contain_text("actions: 2", timeout=T)
     finally:
         context.close()
         srv.stop()

@@ -17,6 +17,7 @@ every helper is a no-op and no process group exists).
 """
 from __future__ import annotations
 
+import gc
 import os
 import re
 import signal
@@ -76,9 +77,10 @@ def session(device: torch.device):
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timedelta(minutes=30))
         except (RuntimeError, ValueError) as e:
             raise TaggerError(f"rank {rank()}: could not join the other training processes: {_first_line(e)}")
-    old = signal.signal(signal.SIGTERM, _on_sigterm)
+    old, finished = signal.signal(signal.SIGTERM, _on_sigterm), False
     try:
         yield device
+        finished = True
     except (RuntimeError, dist.DistError) as e:
         if not _peer_lost(e):
             raise
@@ -86,7 +88,22 @@ def session(device: torch.device):
                           f"({_first_line(e)}); training stopped, no model written") from None
     finally:
         signal.signal(signal.SIGTERM, old)
-        dist.destroy_process_group()
+        _leave(finished)
+
+
+def _leave(finished: bool) -> None:
+    """Leave the group for good. A DDP wrapper left in a reference cycle keeps the group
+    (and gloo's threads) alive until interpreter shutdown, where destroying them aborts
+    the process ("terminate called without an active exception"): collect it now. Ranks
+    that finished wait for each other first, so none tears down a group still in use."""
+    gc.collect()
+    if finished:
+        try:
+            dist.barrier()
+        except (RuntimeError, dist.DistError):
+            pass  # a peer already gone: the launcher reports it
+    dist.destroy_process_group()
+    gc.collect()
 
 
 def _first_line(e: BaseException) -> str:

@@ -35,11 +35,12 @@ class EpochLoop:
         self.best = -math.inf if self.HIGHER_IS_BETTER else math.inf
         self.history: list[dict] = []
         self.best_state, self.bad, self.epoch = None, 0, 0
-        self.forward = module    # what a step calls: the module, or its DDP wrapper (``distribute``)
+        self.forward, self.method = module, None    # what a step calls: the module, or its DDP wrapper (``distribute``)
 
     def distribute(self, method=None) -> None:
         """Step through DDP (the module, or its ``method``) when torchrun started this process."""
         self.forward = distributed.wrap(self.module, method)
+        self.method = method
 
     def step(self, loss: torch.Tensor, weight=None) -> None:
         """Backward, clip, Adam. ``loss`` is a mean over ``weight`` units (tokens);
@@ -95,4 +96,6 @@ class EpochLoop:
                 c.on_checkpoint(state)
         if self.best_state is not None:
             self.module.load_state_dict(self.best_state)
+        if self.forward is not self.module:  # drop the DDP wrapper (it holds the process group)
+            self.forward = getattr(self.module, self.method) if self.method else self.module
         return self.history
