@@ -46,7 +46,8 @@ def run_one(tokenizer: str, head: str, seed: int, settings: list[str], workdir: 
             "tokenize_seconds": round(meta["tokenize"]["tokenize_seconds"], 1),
             "coverage": meta["tokenize"]["coverage"], "best_epoch": meta["best_epoch"],
             "epochs_run": len(meta["history"]), "dev_f1": meta["dev_scores"]["entity_f1"],
-            "command": " ".join(cmd[1:]), "date": time.strftime("%Y-%m-%d")}
+            "command": " ".join(cmd[1:]), "date": time.strftime("%Y-%m-%d"),
+            **({"average": meta["history"][-1]["average"]} if "average" in meta["history"][-1] else {})}
 
 
 def summary(path: Path) -> str:

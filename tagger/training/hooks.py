@@ -20,6 +20,7 @@ class TrainConfig:
     dev_fraction: float = 0.1     # held out of train when no dev set is given
     eval_batch_size: int = 256
     init_lm: str = ""             # an RNN LM directory to start from (same token unit), see lm/transfer.py
+    average_top_k: int = 0        # > 1: end with the mean of the k best epochs' weights if dev says so; 0 = off
 
 
 class Callback:
