@@ -52,6 +52,7 @@ def run_one(tokenizer: str, head: str, seed: int, settings: list[str], workdir: 
 
 def summary(path: Path) -> str:
     rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    rows = [r for r in rows if "tokenizer" in r]   # klue_ensemble.py rows share some files
     groups: dict = {}
     for r in rows:
         groups.setdefault((r["tokenizer"], r["head"], " ".join(r["settings"])), []).append(r)
