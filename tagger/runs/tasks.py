@@ -184,10 +184,11 @@ def _check_loop(ws: Workspace, cfg: dict) -> None:
     from tagger.models.tagger import TaggerConfig
     _part(cfg, "model", TaggerConfig)
     _positive(cfg["model"], ("hidden_size", "embedding_dim", "num_layers"))
-    c = _part(cfg, "loop", LoopConfig)
-    if c.measure not in MEASURES:
-        raise TaggerError(f"unknown uncertainty measure {c.measure!r} (choose from {', '.join(MEASURES)})")
-    cfg["loop"]["measure"] = c.measure  # the measure a round ranks by, named in its history row
+    measure = (cfg.get("loop") or {}).get("measure") or LoopConfig().measure
+    if measure not in MEASURES:
+        raise TaggerError(f"unknown uncertainty measure {measure!r} (choose from {', '.join(MEASURES)})")
+    _part(cfg, "loop", LoopConfig)
+    cfg["loop"]["measure"] = measure  # the measure a round ranks by, named in its history row
     _positive(cfg["loop"], ("epochs", "patience", "batch_size"))
 
 

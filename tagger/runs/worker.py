@@ -116,7 +116,7 @@ def _train(ws: Workspace, rid: str, cfg: dict):
     from tagger import api
     torch.set_num_threads(max(1, int(cfg.get("threads") or 1)))
     folder = ws.root / "runs" / rid
-    device = _device_label(cfg["train"].get("device", "auto"))
+    device = _device_label((cfg.get("train") or cfg.get("loop") or {}).get("device", "auto"))  # loop: LoopConfig
     ws.execute("UPDATE runs SET status='running', started=COALESCE(started, ?), device=?, pid=? "
                "WHERE id=? AND status='queued'", (time.time(), device, os.getpid(), rid))
     if ws.one("SELECT status FROM runs WHERE id=?", (rid,))["status"] != "running":
