@@ -4,6 +4,8 @@ unreviewed sentence with the round's model as *Predictions of*, the queue and
 the history chart show the published figures, a newer round is taken once,
 and *Retrain on what is reviewed* starts a round with the chosen set and
 measure (or shows why not)."""
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -83,7 +85,10 @@ def test_the_history_shows_each_rounds_heldout_f1(looped):
     assert list(hist["round"]) == [1] and list(hist["reviewed sentences"]) == [row["reviewed"]] == [6]
     assert list(hist["held-out F1"]) == pytest.approx([row["heldout_f1"]])
     assert list(hist["held-out size"]) == [2] and list(hist["model"]) == [row["model_id"]]
-    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    charts = [c for c in at.get("vega_lite_chart") if "held-out F1" in c.proto.spec]
+    assert len(charts) == 1, [c.proto.spec[:200] for c in at.get("vega_lite_chart")]
+    spec = json.loads(charts[0].proto.spec)
+    assert spec["encoding"]["x"]["field"] == "reviewed sentences" and spec["encoding"]["y"]["field"] == "held-out F1"
 
 
 def test_a_newer_round_is_taken_once(looped, monkeypatch):

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from loop_support import TINY_MODEL, add_tiny, klue, sentence
+from loop_support import add_tiny, klue, sentence
 from tagger.core import Span, TaggerError
 from tagger.workspace import loop, status
 from tagger.workspace.store import Workspace

@@ -11,7 +11,7 @@ from loop_support import TINY_LOOP, TINY_MODEL, add_tiny
 from tagger.core import Sentence, TaggerError
 from tagger.models.tagger import TaggerConfig
 from tagger.runs import control as runs
-from tagger.runs.tasks import loop_runs, start_round
+from tagger.runs.rounds import loop_runs, start_round
 from tagger.scoring import score
 from tagger.tokenizers import get_tokenizer
 from tagger.training.active import LoopConfig, rank_by_uncertainty, train_round

@@ -15,7 +15,7 @@ import streamlit as st
 
 from tagger import TaggerError
 from tagger.runs import control as runs
-from tagger.runs.tasks import loop_runs, start_round
+from tagger.runs.rounds import loop_runs, start_round
 from tagger.workspace import loop
 from tagger.workspace.annotate import LABELLED
 from ui import pickers, shell
@@ -98,9 +98,14 @@ def _history(state: dict) -> None:
     if not rows:
         return
     df = pd.DataFrame(rows)
-    st.caption(f"held-out F1 per round, on the same {rows[-1]['held-out size']} reviewed sentences every round "
-               "(never trained on)")
-    st.line_chart(df.set_index("reviewed sentences")[["held-out F1"]], height=220)
+    n = rows[-1]["held-out size"]
+    st.caption(f"held-out F1 per round, on the same {n} reviewed sentence{'s' if n != 1 else ''} every round "
+               "(never trained on), against the reviewed sentences the round trained on")
+    st.vega_lite_chart(df[["round", "reviewed sentences", "held-out F1"]], {
+        "mark": {"type": "line", "point": True, "tooltip": True}, "height": 220,
+        "encoding": {"x": {"field": "reviewed sentences", "type": "quantitative"},
+                     "y": {"field": "held-out F1", "type": "quantitative", "scale": {"domain": [0, 1]}}}},
+        width="stretch")
     st.dataframe(df, hide_index=True, width="stretch",
                  column_config={"held-out F1": st.column_config.NumberColumn(format="%.3f")})
 
