@@ -173,6 +173,7 @@ def train_task(ws: Workspace, cfg: dict, callbacks, resume=None):
 
 # ---- the annotation loop's rounds ---------------------------------------------------
 def _check_loop(ws: Workspace, cfg: dict) -> None:
+    from tagger.models.tagger import TaggerConfig
     from tagger.models.uncertainty import MEASURES
     from tagger.training.active import LoopConfig
     from tagger.workspace.status import clean_reviewer
@@ -181,7 +182,6 @@ def _check_loop(ws: Workspace, cfg: dict) -> None:
         raise TaggerError(f"{d['name']} is {d['format']} (no entity labels): the loop reviews labelled datasets")
     cfg["labelled_id"] = ws.dataset(cfg["labelled_id"])["id"] if cfg.get("labelled_id") else None
     cfg["reviewer"], cfg["blind"] = clean_reviewer(cfg.get("reviewer")), bool(cfg.get("blind"))
-    from tagger.models.tagger import TaggerConfig
     _part(cfg, "model", TaggerConfig)
     _positive(cfg["model"], ("hidden_size", "embedding_dim", "num_layers"))
     measure = (cfg.get("loop") or {}).get("measure") or LoopConfig().measure
