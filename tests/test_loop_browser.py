@@ -108,6 +108,7 @@ def test_review_five_retrain_and_open_on_the_most_uncertain(server, page):
     assert page.dialogs == []
     page.keyboard.press("Escape")
     if os.environ.get("E2E_SCREENSHOTS"):  # docs/app.md's picture of the loop
-        page.get_by_text("Retrain on what is reviewed").first.scroll_into_view_if_needed()
-        page.wait_for_timeout(500)
-        page.screenshot(path=os.path.join(os.environ["E2E_SCREENSHOTS"], "4_review_loop.png"), full_page=True)
+        page.get_by_role("heading", name="Retrain on what is reviewed").evaluate("e => e.scrollIntoView()")
+        expect(page.locator('[data-testid="stVegaLiteChart"]').last).to_be_visible(timeout=T)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=os.path.join(os.environ["E2E_SCREENSHOTS"], "4_review_loop.png"))

@@ -103,7 +103,8 @@ def _history(state: dict) -> None:
                "(never trained on), against the reviewed sentences the round trained on")
     st.vega_lite_chart(df[["round", "reviewed sentences", "held-out F1"]], {
         "mark": {"type": "line", "point": True, "tooltip": True}, "height": 220,
-        "encoding": {"x": {"field": "reviewed sentences", "type": "quantitative"},
+        "encoding": {"x": {"field": "reviewed sentences", "type": "quantitative",
+                           "axis": {"format": "d", "tickMinStep": 1}},
                      "y": {"field": "held-out F1", "type": "quantitative", "scale": {"domain": [0, 1]}}}},
         width="stretch")
     st.dataframe(df, hide_index=True, width="stretch",
@@ -115,8 +116,11 @@ def _queue(ws, did: str, state: dict, current: dict) -> None:
     if not state.get("order"):
         return
     texts = ws.corpus(did).sentences
-    st.caption(f"unreviewed, most uncertain first: {len(todo)} sentences (round {state['order']['round']}'s "
-               f"model {state['order']['model_id']}, {state['order']['measure']})")
+    order = state["order"]
+    st.caption(f"unreviewed, most uncertain first: {len(todo)} sentences (round {order['round']}'s model "
+               f"{order['model_id']}, {order['measure']})" + (
+                   "; scores that read 1.000 are still ordered, by −log P(best path), which does not saturate"
+                   if order["measure"] == "path" and any(u > 0.9995 for _, u in todo) else ""))
     st.dataframe(pd.DataFrame([{"rank": k + 1, "sentence": i + 1, "uncertainty": u, "text": texts[i].text[:80]}
                                for k, (i, u) in enumerate(todo[:QUEUE_ROWS])]),
                  hide_index=True, width="stretch", key=f"loop_queue_{did}",
