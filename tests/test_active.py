@@ -13,7 +13,7 @@ from tagger.training.warm import from_tagger
 
 TINY = TaggerConfig(embedding_dim=8, hidden_size=8, num_layers=1, char_dim=4, char_hidden=4,
                     pos_dim=0, bigram_dim=8)
-FAST = LoopConfig(epochs=2, patience=1, batch_size=4, device="cpu")
+FAST = LoopConfig(epochs=2, patience=1, fresh_epochs=2, fresh_patience=1, batch_size=4, device="cpu")
 
 SENTS = [Sentence("김철수는 서울에 산다.", [Span(0, 3, "PS"), Span(5, 7, "LC")]),
          Sentence("이영희가 부산에 갔다.", [Span(0, 3, "PS"), Span(5, 7, "LC")]),
@@ -105,5 +105,6 @@ def test_rank_is_most_uncertain_first_ties_by_index(previous):
 def test_loop_config_checks_its_measure_and_maps_to_train_config():
     with pytest.raises(ValueError, match="entropy"):
         LoopConfig(measure="entropy")
-    tc = LoopConfig(epochs=5, patience=2, lr=0.01).train_config()
-    assert (tc.epochs, tc.patience, tc.lr) == (5, 2, 0.01)
+    cfg = LoopConfig(epochs=5, patience=2, lr=0.01, fresh_epochs=9, fresh_patience=4)
+    assert (cfg.train_config().epochs, cfg.train_config().patience, cfg.train_config().lr) == (5, 2, 0.01)
+    assert (cfg.train_config(warm=False).epochs, cfg.train_config(warm=False).patience) == (9, 4)
