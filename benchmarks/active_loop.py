@@ -264,59 +264,65 @@ def summarise(path: Path) -> None:
 
 
 def plot(runs_by_label, png: Path) -> str:
-    """Eval F1 against reviewed sentences, one line per strategy (mean over seeds)."""
-    series = {}
+    """Eval F1 (mean over seeds) against reviewed sentences (left) and against the
+    cumulative edits the annotator made (right), one line per strategy."""
+    panels = ({}, {})
     for label, runs in runs_by_label.items():
         n = min(len(rs) for rs in runs.values())
-        series[label] = [(runs[next(iter(runs))][i]["reviewed"],
-                          sum(rs[i]["eval_f1"] for rs in runs.values()) / len(runs)) for i in range(n)]
+        mean = lambda key, i: sum(rs[i][key] for rs in runs.values()) / len(runs)  # noqa: E731
+        panels[0][label] = [(mean("reviewed", i), mean("eval_f1", i)) for i in range(n)]
+        panels[1][label] = [(mean("cum_edits", i), mean("eval_f1", i)) for i in range(n)]
+    xlabels = ("reviewed sentences", "cumulative entity edits")
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        _plot_pil(series, png)
+        _plot_pil(panels, xlabels, png)
         return "matplotlib is not installed in .venv: drawn with Pillow"
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for label, pts in series.items():
-        ax.plot(*zip(*pts), marker="o", label=label)
-    ax.set_xlabel("reviewed sentences")
-    ax.set_ylabel("eval.tsv entity F1")
-    ax.grid(alpha=0.3)
-    ax.legend()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    for ax, series, xl in zip(axes, panels, xlabels):
+        for label, pts in series.items():
+            ax.plot(*zip(*pts), marker="o", label=label)
+        ax.set_xlabel(xl)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("eval.tsv entity F1")
+    axes[0].legend()
     fig.savefig(png, dpi=120, bbox_inches="tight")
     return "matplotlib"
 
 
-def _plot_pil(series, png: Path) -> None:
+def _plot_pil(panels, xlabels, png: Path) -> None:
     from PIL import Image, ImageDraw
-    W, H, L, R, T, B = 760, 480, 60, 200, 20, 50
-    img = Image.new("RGB", (W, H), "white")
+    PW, H, L, T, B = 480, 460, 55, 20, 50
+    img = Image.new("RGB", (2 * PW + 190, H), "white")
     d = ImageDraw.Draw(img)
-    xs = [x for pts in series.values() for x, _ in pts] or [0, 1]
-    ys = [y for pts in series.values() for _, y in pts] or [0, 1]
-    x0, x1 = min(xs), max(max(xs), min(xs) + 1)
+    ys = [y for series in panels for pts in series.values() for _, y in pts] or [0, 1]
     y0, y1 = max(0.0, min(ys) - 0.05), min(1.0, max(ys) + 0.05)
-    px = lambda x: L + (x - x0) / (x1 - x0) * (W - L - R)          # noqa: E731
-    py = lambda y: H - B - (y - y0) / (y1 - y0) * (H - T - B)      # noqa: E731
-    d.rectangle([L, T, W - R, H - B], outline="black")
-    for k in range(6):
-        y = y0 + (y1 - y0) * k / 5
-        d.line([L - 4, py(y), L, py(y)], fill="black")
-        d.text((5, py(y) - 6), f"{y:.2f}", fill="black")
-        x = x0 + (x1 - x0) * k / 5
-        d.text((px(x) - 12, H - B + 6), f"{x:,.0f}", fill="black")
-    d.text((L + 150, H - 20), "reviewed sentences  (y: eval.tsv entity F1)", fill="black")
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"]
-    for k, (label, pts) in enumerate(series.items()):
-        c = colours[k % len(colours)]
-        d.line([(px(x), py(y)) for x, y in pts], fill=c, width=2)
-        for x, y in pts:
-            d.ellipse([px(x) - 3, py(y) - 3, px(x) + 3, py(y) + 3], fill=c)
-        d.line([W - R + 10, T + 20 + 18 * k, W - R + 30, T + 20 + 18 * k], fill=c, width=3)
-        d.text((W - R + 35, T + 14 + 18 * k), label, fill="black")
+    for k, (series, xlabel) in enumerate(zip(panels, xlabels)):
+        ox = k * PW
+        xs = [x for pts in series.values() for x, _ in pts] or [0, 1]
+        x0, x1 = min(xs), max(max(xs), min(xs) + 1)
+        px = lambda x: ox + L + (x - x0) / (x1 - x0) * (PW - L - 20)      # noqa: E731
+        py = lambda y: H - B - (y - y0) / (y1 - y0) * (H - T - B)          # noqa: E731
+        d.rectangle([ox + L, T, ox + PW - 20, H - B], outline="black")
+        for i in range(6):
+            y, x = y0 + (y1 - y0) * i / 5, x0 + (x1 - x0) * i / 5
+            d.line([ox + L - 4, py(y), ox + L, py(y)], fill="black")
+            d.text((ox + 8, py(y) - 6), f"{y:.2f}", fill="black")
+            d.text((px(x) - 14, H - B + 6), f"{x:,.0f}", fill="black")
+        d.text((ox + L + 60, H - 22), f"{xlabel}  (y: eval.tsv entity F1)", fill="black")
+        for j, (label, pts) in enumerate(series.items()):
+            c = colours[j % len(colours)]
+            d.line([(px(x), py(y)) for x, y in pts], fill=c, width=2)
+            for x, y in pts:
+                d.ellipse([px(x) - 3, py(y) - 3, px(x) + 3, py(y) + 3], fill=c)
+    for j, label in enumerate(panels[0]):
+        c, y = colours[j % len(colours)], T + 20 + 18 * j
+        d.line([2 * PW + 5, y, 2 * PW + 25, y], fill=c, width=3)
+        d.text((2 * PW + 30, y - 6), label, fill="black")
     img.save(png)
-
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
