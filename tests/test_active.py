@@ -108,3 +108,23 @@ def test_loop_config_checks_its_measure_and_maps_to_train_config():
     cfg = LoopConfig(epochs=5, patience=2, lr=0.01, fresh_epochs=9, fresh_patience=4)
     assert (cfg.train_config().epochs, cfg.train_config().patience, cfg.train_config().lr) == (5, 2, 0.01)
     assert (cfg.train_config(warm=False).epochs, cfg.train_config(warm=False).patience) == (9, 4)
+
+
+def test_the_simulated_annotators_edit_count():
+    """benchmarks/active_loop.py's edits: exact 0; relabel or boundary fix 1; delete 1; add 1."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "active_loop.py"
+    spec = importlib.util.spec_from_file_location("active_loop_bench", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    g = [Span(0, 3, "PS"), Span(5, 7, "LC"), Span(10, 12, "DT"), Span(20, 22, "OG")]
+    assert bench.edits(g, g) == 0
+    assert bench.edits(g, []) == 4 and bench.edits([], g) == 4
+    p = [Span(0, 3, "OG"),            # relabel: 1
+         Span(4, 7, "LC"),            # boundary: 1
+         Span(10, 11, "QT"),          # boundary and label: 1
+         Span(15, 17, "PS")]          # extra: 1; OG 20-22 missed: 1
+    assert bench.edits(g, p) == 5
+    # one suggestion over two gold entities: one fix, one add
+    assert bench.edits([Span(0, 3, "PS"), Span(4, 6, "PS")], [Span(0, 6, "PS")]) == 2
