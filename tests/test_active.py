@@ -13,7 +13,7 @@ from tagger.training.warm import from_tagger
 
 TINY = TaggerConfig(embedding_dim=8, hidden_size=8, num_layers=1, char_dim=4, char_hidden=4,
                     pos_dim=0, bigram_dim=8)
-FAST = LoopConfig(epochs=2, patience=1, batch_size=4, device="cpu")
+FAST = LoopConfig(epochs=2, patience=1, fresh_epochs=2, fresh_patience=1, batch_size=4, device="cpu")
 
 SENTS = [Sentence("김철수는 서울에 산다.", [Span(0, 3, "PS"), Span(5, 7, "LC")]),
          Sentence("이영희가 부산에 갔다.", [Span(0, 3, "PS"), Span(5, 7, "LC")]),
@@ -105,5 +105,26 @@ def test_rank_is_most_uncertain_first_ties_by_index(previous):
 def test_loop_config_checks_its_measure_and_maps_to_train_config():
     with pytest.raises(ValueError, match="entropy"):
         LoopConfig(measure="entropy")
-    tc = LoopConfig(epochs=5, patience=2, lr=0.01).train_config()
-    assert (tc.epochs, tc.patience, tc.lr) == (5, 2, 0.01)
+    cfg = LoopConfig(epochs=5, patience=2, lr=0.01, fresh_epochs=9, fresh_patience=4)
+    assert (cfg.train_config().epochs, cfg.train_config().patience, cfg.train_config().lr) == (5, 2, 0.01)
+    assert (cfg.train_config(warm=False).epochs, cfg.train_config(warm=False).patience) == (9, 4)
+
+
+def test_the_simulated_annotators_edit_count():
+    """benchmarks/active_loop.py's edits: exact 0; relabel or boundary fix 1; delete 1; add 1."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "active_loop.py"
+    spec = importlib.util.spec_from_file_location("active_loop_bench", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    g = [Span(0, 3, "PS"), Span(5, 7, "LC"), Span(10, 12, "DT"), Span(20, 22, "OG")]
+    assert bench.edits(g, g) == 0
+    assert bench.edits(g, []) == 4 and bench.edits([], g) == 4
+    p = [Span(0, 3, "OG"),            # relabel: 1
+         Span(4, 7, "LC"),            # boundary: 1
+         Span(10, 11, "QT"),          # boundary and label: 1
+         Span(15, 17, "PS")]          # extra: 1; OG 20-22 missed: 1
+    assert bench.edits(g, p) == 5
+    # one suggestion over two gold entities: one fix, one add
+    assert bench.edits([Span(0, 3, "PS"), Span(4, 6, "PS")], [Span(0, 6, "PS")]) == 2
