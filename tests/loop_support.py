@@ -7,7 +7,8 @@ NAMES = ["김민준", "이서연", "박지호", "최유나", "정하준"]
 PLACES = ["서울", "부산", "대구", "광주"]
 TINY_MODEL = {"hidden_size": 16, "embedding_dim": 16, "num_layers": 1, "bigram_dim": 0, "char_dim": 8,
               "char_hidden": 8, "pos_dim": 0, "feat_dim": 16}
-TINY_LOOP = {"epochs": 3, "patience": 2, "batch_size": 4}
+TINY_LOOP = {"epochs": 3, "patience": 2, "batch_size": 4, "fresh_epochs": 4, "fresh_patience": 2,
+             "fresh_batch_size": 4}
 
 
 def sentence(i: int) -> tuple[str, list[Span]]:

@@ -75,6 +75,7 @@ def test_rounds_run_in_the_background_and_warm_start(ws):
     assert st["heldout"]["indices"] == [0, 5] and st["rounds"][0]["reviewed"] == 4
     assert {i for i, _ in st["order"]["scores"]} == set(range(6, 20))  # unreviewed when it published
     assert len(runs.history(ws, first)) >= 1 and loop_runs(ws, did)[0]["id"] == first
+    assert r1["config"]["warm"] is False and r1["progress"]["epochs"] == TINY_LOOP["fresh_epochs"]
     accept(ws, did, range(6, 11))
     second = start(ws, did)
     assert loop.state(ws, did)["order"]["round"] == 1  # the old order until the new round publishes
@@ -85,6 +86,7 @@ def test_rounds_run_in_the_background_and_warm_start(ws):
     assert st["rounds"][1]["reviewed"] == 9 and st["order"]["model_id"] == r2["model_id"]
     meta = ws_models.model_json(ws, r2["model_id"])
     assert meta["loop"]["warm_start"] == r1["model_id"] and meta["transfer"]["warm_start"]
+    assert r2["config"]["warm"] is True and r2["progress"]["epochs"] == TINY_LOOP["epochs"]
     assert meta["tagger_config"]["hidden_size"] == TINY_MODEL["hidden_size"]
 
 

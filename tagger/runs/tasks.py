@@ -123,9 +123,10 @@ def epochs_of(cfg: dict) -> int:
     from tagger.lm import LMTrainConfig
     from tagger.training.loop import TrainConfig
     task, train = task_of(cfg), cfg.get("train") or {}
-    if task == "loop":
+    if task == "loop":  # a first round (nothing to warm-start from) has the fresh budget
         from tagger.training.active import LoopConfig
-        return int((cfg.get("loop") or {}).get("epochs") or LoopConfig().epochs)
+        c = LoopConfig(**(cfg.get("loop") or {}))
+        return c.epochs if cfg.get("warm") else c.fresh_epochs
     if task == "lm":
         return 0 if cfg.get("lm_kind") == "ngram" else int(train.get("epochs") or LMTrainConfig().epochs)
     return int(train.get("epochs") or TrainConfig().epochs)
@@ -176,6 +177,7 @@ def _check_loop(ws: Workspace, cfg: dict) -> None:
     from tagger.models.tagger import TaggerConfig
     from tagger.models.uncertainty import MEASURES
     from tagger.training.active import LoopConfig
+    from tagger.workspace import loop
     from tagger.workspace.status import clean_reviewer
     d = ws.dataset(cfg["train_id"])
     if ws.corpus(d["id"]).granularity is None:
@@ -189,7 +191,8 @@ def _check_loop(ws: Workspace, cfg: dict) -> None:
         raise TaggerError(f"unknown uncertainty measure {measure!r} (choose from {', '.join(MEASURES)})")
     _part(cfg, "loop", LoopConfig)
     cfg["loop"]["measure"] = measure  # the measure a round ranks by, named in its history row
-    _positive(cfg["loop"], ("epochs", "patience", "batch_size"))
+    _positive(cfg["loop"], ("epochs", "patience", "batch_size", "fresh_epochs", "fresh_patience", "fresh_batch_size"))
+    cfg["warm"] = bool(loop.state(ws, d["id"])["rounds"])  # a previous round to warm-start from
 
 
 def _previous(ws: Workspace, did: str, say) -> tuple:
