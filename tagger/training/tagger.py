@@ -114,6 +114,10 @@ def _initialise(init: Init, module, vocabs, tokenizer, cbs) -> dict:
         _say(cbs, f"started from the LM {report['lm']}: {report['embeddings_copied']} of {report['vocabulary']} "
                   "token embeddings; first forward layer " + ("copied" if report["first_layer"]
                                                               else f"not copied: {report['first_layer_skipped']}"))
+    elif report.get("warm_start"):
+        rows = ", ".join(f"{k} {n}/{report['rows_total'][k]}" for k, n in report["rows_copied"].items())
+        _say(cbs, f"warm start from the previous model: {report['params_copied']} parameters copied whole, "
+                  f"{report['params_skipped']} skipped; rows matched: {rows}")
     return report
 
 
