@@ -131,3 +131,13 @@ def test_a_model_json_without_the_setting_loads_with_it_off(tmp_path):
     loaded = TaggerModel.load(tmp_path / "m")
     assert loaded.module.cfg.aux_pos_weight == 0.0 and loaded.module.aux_head is None
     assert loaded.predict([S1.text]) == model.predict([S1.text])
+
+
+@needs_kiwi
+def test_char_kiwi_units_get_bigrams_and_kiwi_features_together():
+    """The fusion run (``--tokenizer char+kiwi`` with the defaults) really has both."""
+    toks = get_tokenizer("char+kiwi").tokenize_many([S1.text, S2.text], cache=False).tokens
+    vocabs = build_vocabs(toks, ["PS"], "char+kiwi", bigrams=TaggerConfig().bigram_dim > 0)
+    m = Tagger(TaggerConfig(), vocabs.sizes(), vocabs.tags)
+    assert m.bigram_emb is not None and m.feat_embs is not None and m.pos_emb is not None
+    assert encode(toks, vocabs).tensors["bigrams"].gt(1).any()
