@@ -1,12 +1,14 @@
 """Review: who reviews and how far the review has got, filters, the current
 sentence in the span editor (keyboard: label, accept, skip, undo …) with its
-gold and predicted entities and the form controls, and the export."""
+gold and predicted entities and the form controls, the annotation loop
+(retrain on what is reviewed, most uncertain first) and the export."""
 import streamlit as st
 
 from tagger import TaggerError
 from tagger.workspace import review, status
 from ui import pickers, shell
 from ui.agreement_view import agreement_section
+from ui.loop_view import adopt_round, loop_section, uncertainty_first
 from ui.review_area import context, sentence_area
 from ui.review_forms import export_section
 from ui.review_status import blind_field, progress_bar, reviewer_field
@@ -21,6 +23,7 @@ blind = blind_field()
 a, b = st.columns(2)
 with a:
     did = pickers.pick_dataset(ws, key="dataset")
+    loop_state = adopt_round(ws, did)  # a newly published round: its model, its order
 with b:
     mid = pickers.pick_model(ws, "Predictions of", none="(no model: gold only)", prefer_none=False)
 dataset = ws.dataset(did)
@@ -49,10 +52,11 @@ def filters() -> list[dict]:
     return review.filter_rows(rows, only, types, kinds, lowest, unreviewed_first=unreviewed, statuses=current)
 
 
-shown = filters()
+shown = uncertainty_first(filters(), loop_state, current)
 if shown:
     sentence_area(context(ws, dataset, mid, rows, shown, corpus.granularity, labels))
 else:
     st.info("No sentence matches these filters.")
+loop_section(ws, dataset, loop_state, current)
 agreement_section(ws, did)
 export_section(ws, dataset)

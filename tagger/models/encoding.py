@@ -42,8 +42,9 @@ class Vocabs:
     mpos: Optional[Vocab] = None
     position: Optional[Vocab] = None
     bigrams: Optional[Vocab] = None
+    aux_pos: Optional[Vocab] = None     # silver POS tags of the auxiliary loss (a target, not an input)
 
-    NAMES = ("words", "chars", "pos", "morph", "mpos", "position", "bigrams")
+    NAMES = ("words", "chars", "pos", "morph", "mpos", "position", "bigrams", "aux_pos")
 
     def sizes(self) -> dict:
         return {n: len(getattr(self, n)) for n in self.NAMES if getattr(self, n) is not None}
@@ -134,7 +135,9 @@ class Encoded:
 
 
 def encode(token_lists: Sequence[Sequence[Token]], vocabs: Vocabs,
-           tag_lists: Optional[Sequence[Sequence[str]]] = None) -> Encoded:
+           tag_lists: Optional[Sequence[Sequence[str]]] = None,
+           aux_lists: Optional[Sequence[Sequence[str]]] = None) -> Encoded:
+    """``aux_lists``: silver POS per token (``aux_pos``, ids of ``vocabs.aux_pos``), for training."""
     lengths = np.array([len(t) for t in token_lists], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(lengths) else lengths
     S = int(lengths.sum()) + 1                                    # + the zero row padding reads
@@ -151,6 +154,11 @@ def encode(token_lists: Sequence[Sequence[Token]], vocabs: Vocabs,
         arrays["tags"] = np.zeros(S, np.int64)
     for i, toks in enumerate(token_lists):
         _fill_row(arrays, int(starts[i]), toks, vocabs, tag_lists[i] if tag_lists is not None else None)
+    if aux_lists is not None and vocabs.aux_pos is not None:
+        arrays["aux_pos"] = np.zeros(S, np.int64)
+        for i, tags in enumerate(aux_lists):
+            o = int(starts[i])
+            arrays["aux_pos"][o:o + len(tags)] = vocabs.aux_pos.indices(tags)
     flat = {k: torch.from_numpy(a) for k, a in arrays.items()}
     lens = torch.from_numpy(lengths)
     return Encoded(flat, lens, torch.from_numpy(starts), lens.clone())

@@ -39,11 +39,15 @@ class TaggerConfig:
     bigram_dim: int = 64            # character-bigram embedding (char units), 0 = off
     layer_norm: bool = False
     unk_dropout: float = 0.2        # in training, replace sparse ids (token, bigram, morpheme) by <unk>
+    aux_pos_weight: float = 0.0     # multi-task: + weight x silver-POS cross-entropy per unit (training only), 0 = off
 
 class Tagger(nn.Module):
     """Inputs (dict of tensors, B x T unless said): ``words``; ``mask`` (bool);
     optional ``chars`` (B, T, L), ``pos``, ``feats`` (B, T, 3: morpheme form,
-    morpheme POS, position), ``bigrams``."""
+    morpheme POS, position), ``bigrams``; in training ``tags`` and, with
+    ``aux_pos_weight`` > 0, ``aux_pos`` (silver POS ids, 0 = none). The
+    auxiliary head (``aux_head``) is trained through :meth:`loss` only:
+    ``forward`` and ``predict`` never use it."""
 
     def __init__(self, cfg: TaggerConfig, sizes: dict, tags: list[str]):
         super().__init__()
@@ -75,6 +79,8 @@ class Tagger(nn.Module):
         self.out_norm = nn.LayerNorm(out) if cfg.layer_norm else nn.Identity()
         self.proj = nn.Linear(out, len(tags))
         self.crf = CRF(len(tags), *bio_constraints(tags)) if cfg.use_crf else None
+        # built last, so that every other parameter draws the same initial values as without it
+        self.aux_head = nn.Linear(out, sizes["aux_pos"]) if cfg.aux_pos_weight > 0 and sizes.get("aux_pos") else None
 
     @staticmethod
     def _opt_emb(n: Optional[int], dim: int) -> Optional[nn.Embedding]:
@@ -102,20 +108,32 @@ class Tagger(nn.Module):
             parts.append(self.bigram_emb(self._unk(batch["bigrams"])))
         return self.in_norm(torch.cat(parts, dim=-1))                   # (B, T, D)
 
-    def forward(self, batch: dict) -> torch.Tensor:
+    def features(self, batch: dict) -> torch.Tensor:
+        """What the output layers read: the dropped-out, normalised RNN states."""
         x = self.drop(self.embed(batch))                                # (B, T, D)
         h = self.rnn(x, batch["mask"])                                  # (B, T, H*dirs)
-        return self.proj(self.drop(self.out_norm(h)))                   # (B, T, C)
+        return self.drop(self.out_norm(h))                              # (B, T, H*dirs)
+
+    def forward(self, batch: dict) -> torch.Tensor:
+        return self.proj(self.features(batch))                          # (B, T, C)
 
     def loss(self, batch: dict) -> torch.Tensor:
-        """Mean loss per real token, from the batch's gold ``tags``."""
-        em, mask, gold = self(batch), batch["mask"], batch["tags"]
+        """Mean loss per real token, from the batch's gold ``tags``; with the
+        auxiliary head and ``aux_pos`` in the batch, plus ``aux_pos_weight``
+        times the mean silver-POS cross-entropy per labelled unit."""
+        h = self.features(batch)
+        em, mask, gold = self.proj(h), batch["mask"], batch["tags"]
         n = mask.sum()
         if self.crf is not None:
-            return self.crf.nll(em.float(), gold, mask) / n
-        # every position, padding weighted 0: no boolean indexing, so no host sync on CUDA
-        ce = nn.functional.cross_entropy(em.flatten(0, 1).float(), gold.flatten(), reduction="none")
-        return (ce * mask.flatten()).sum() / n
+            main = self.crf.nll(em.float(), gold, mask) / n
+        else:
+            main = _masked_ce(em, gold, mask) / n
+        if self.aux_head is None or "aux_pos" not in batch:
+            return main
+        silver = batch["aux_pos"]                                       # (B, T), 0 = no label
+        has = mask & (silver > 0)
+        aux = _masked_ce(self.aux_head(h), silver, has) / has.sum().clamp_min(1)
+        return main + self.cfg.aux_pos_weight * aux
 
     @torch.no_grad()
     def predict(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
@@ -129,6 +147,14 @@ class Tagger(nn.Module):
             best = constrained_argmax(probs.clamp_min(1e-12).log(), mask, self.tags)
         conf = probs.gather(2, best.unsqueeze(2)).squeeze(2) * mask
         return best, conf
+
+
+def _masked_ce(logits: torch.Tensor, gold: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Summed cross-entropy of (B, T, C) ``logits`` against (B, T) ``gold`` over
+    every position, ``weight`` (B, T) 0 where it does not count: no boolean
+    indexing, so no host sync on CUDA."""
+    ce = nn.functional.cross_entropy(logits.flatten(0, 1).float(), gold.flatten(), reduction="none")
+    return (ce * weight.flatten()).sum()
 
 
 @torch.no_grad()

@@ -116,7 +116,7 @@ def _train(ws: Workspace, rid: str, cfg: dict):
     from tagger import api
     torch.set_num_threads(max(1, int(cfg.get("threads") or 1)))
     folder = ws.root / "runs" / rid
-    device = _device_label(cfg["train"].get("device", "auto"))
+    device = _device_label((cfg.get("train") or cfg.get("loop") or {}).get("device", "auto"))  # loop: LoopConfig
     ws.execute("UPDATE runs SET status='running', started=COALESCE(started, ?), device=?, pid=? "
                "WHERE id=? AND status='queued'", (time.time(), device, os.getpid(), rid))
     if ws.one("SELECT status FROM runs WHERE id=?", (rid,))["status"] != "running":
@@ -147,10 +147,10 @@ def _register(ws: Workspace, rid: str, cfg: dict, model, device: str, reporter) 
 
 
 def _train_task(ws: Workspace, rid: str, cfg: dict, device: str) -> str:
-    """A language model or a sentence classifier. Window and RNN LMs and
+    """A language model, a sentence classifier or a loop round. Window and RNN LMs and
     classifiers resume from their last checkpoint; an n-gram counts in one
     go (it keeps none), so a resumed run of it starts again."""
-    from tagger.runs.tasks import TASK_NAMES, epochs_of, train_task
+    from tagger.runs.tasks import TASK_NAMES, epochs_of, finish_task, train_task
     task = task_of(cfg)
     folder = ws.root / "runs" / rid
     resume = _checkpoint(folder) if task in ("lm", "classifier") else None
@@ -170,7 +170,9 @@ def _train_task(ws: Workspace, rid: str, cfg: dict, device: str) -> str:
                         if isinstance(dev.get(k), (int, float)))
     if summary:
         reporter.on_message(f"held-out {summary}")
-    return _register(ws, rid, cfg, model, device, reporter)
+    model_id = _register(ws, rid, cfg, model, device, reporter)
+    finish_task(ws, rid, cfg, model, model_id, reporter.on_message)  # a loop round publishes its order
+    return model_id
 
 
 def _finish(ws: Workspace, rid: str, status: str, error=None, model_id=None) -> None:

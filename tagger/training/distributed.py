@@ -87,7 +87,10 @@ def session(device: torch.device):
         raise TaggerError(f"rank {rank()}: another training process (rank/worker) died or lost its connection "
                           f"({_first_line(e)}); training stopped, no model written") from None
     finally:
-        signal.signal(signal.SIGTERM, old)
+        # A failing rank is on its way out with its own message: from here on the launcher's
+        # SIGTERM (sent because this or another rank failed) must not cut that message short,
+        # so it stays ignored; the launcher still ends the process with SIGKILL after its grace period.
+        signal.signal(signal.SIGTERM, old if finished else signal.SIG_IGN)
         _leave(finished)
 
 
@@ -96,14 +99,13 @@ def _leave(finished: bool) -> None:
     (and gloo's threads) alive until interpreter shutdown, where destroying them aborts
     the process ("terminate called without an active exception"): collect it now. Ranks
     that finished wait for each other first, so none tears down a group still in use."""
-    gc.collect()
     if finished:
+        gc.collect()
         try:
             dist.barrier()
         except (RuntimeError, dist.DistError):
             pass  # a peer already gone: the launcher reports it
     dist.destroy_process_group()
-    gc.collect()
 
 
 def _first_line(e: BaseException) -> str:

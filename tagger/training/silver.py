@@ -10,6 +10,9 @@ held-out text is the measure.
 A character that two morphemes share (``했`` = 하 + 었) carries the first one's
 POS: character-level POS cannot say more, and the morpheme-level analysis is
 what Kkma itself is for.
+
+``unit_pos_tags`` gives the same kind of tag, from Kiwi, for the units of any
+tokenizer: the targets of the tagger's auxiliary POS loss (``aux_pos_weight``).
 """
 from __future__ import annotations
 
@@ -47,3 +50,19 @@ def silver_pos(texts: Sequence[str], progress: Optional[Callable[[int, int], Non
         spans, _ = tags_to_spans(char_units(text), char_pos_tags(toks))
         out.append(Sentence(text, spans, id=f"silver-{i:05d}"))
     return out, {"sentences": len(out), "fallbacks": len(res.fallbacks), "cache_hits": res.cache_hits}
+
+
+def unit_pos_tags(texts: Sequence[str], token_lists: Sequence[Sequence[Token]]) -> list[list[str]]:
+    """Kiwi's silver POS for every unit of ``token_lists`` (one list per text):
+    the ``B-``/``I-`` POS tag of the character the unit starts on, ``O`` for
+    spaces and characters Kiwi leaves uncovered. Kiwi's analyses are cached
+    like any tokenization (the ``char+kiwi`` cache entries)."""
+    from tagger.tokenizers import get_tokenizer
+    kiwi = get_tokenizer("char+kiwi")
+    chars = kiwi.tokenize_many(list(texts), cache=True).tokens
+    kiwi.close()
+    out = []
+    for toks, cs in zip(token_lists, chars):
+        at = {c.start: tag for c, tag in zip(cs, char_pos_tags(cs))}
+        out.append([at.get(t.start, "O") for t in toks])
+    return out

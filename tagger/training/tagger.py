@@ -20,6 +20,7 @@ from tagger.core.units import spans_to_token_tags
 from tagger.models.encoding import DataConfig, Encoded, Vocabs, build_vocabs, encode, length_batches, oov_rate
 from tagger.models.saving import config_from_json, load_checkpoint, resolve_device
 from tagger.models.tagger import Tagger, TaggerConfig, TaggerModel, decode_encoded
+from tagger.models.vocab import Vocab
 from tagger.training import distributed
 from tagger.training.loop import Callback, EpochLoop, TrainConfig, holdout_split, say as _say
 
@@ -36,8 +37,9 @@ def _tokenize(tokenizer, sentences, cbs, what: str):
     return res
 
 
-def prepare(train_s, dev_s, tokenizer, vocabs: Optional[Vocabs], types, cbs, data_cfg, bigrams):
-    """Tokenize both splits, report coverage, build vocabs from train only, encode."""
+def prepare(train_s, dev_s, tokenizer, vocabs: Optional[Vocabs], types, cbs, data_cfg, bigrams, aux_pos=False):
+    """Tokenize both splits, report coverage, build vocabs from train only, encode;
+    with ``aux_pos``, the training units' silver POS too (``aux_pos``, see :func:`_silver`)."""
     from tagger.tokenizers import entity_boundary_coverage
     t0 = time.perf_counter()
     tr, dv = _tokenize(tokenizer, train_s, cbs, "train"), _tokenize(tokenizer, dev_s, cbs, "dev")
@@ -53,10 +55,25 @@ def prepare(train_s, dev_s, tokenizer, vocabs: Optional[Vocabs], types, cbs, dat
     _say(cbs, f"tokenized with {tokenizer.name} in {stats['tokenize_seconds']:.1f}s "
               f"({stats['cache_hits']} cached); entity boundary coverage {cov['coverage']:.2%}; "
               f"vocabulary {len(vocabs.words)}; dev OOV rate {stats['dev_oov_rate']:.2%}")
-    enc_tr = encode(tr.tokens, vocabs, [spans_to_token_tags(t, s.spans) for t, s in zip(tr.tokens, train_s)])
+    silver = _silver(train_s, tr.tokens, vocabs, cbs) if aux_pos else None
+    enc_tr = encode(tr.tokens, vocabs, [spans_to_token_tags(t, s.spans) for t, s in zip(tr.tokens, train_s)],
+                    silver)
     enc_dv = encode(dv.tokens, vocabs)
     enc_dv.extra["tokens"] = dv.tokens
     return vocabs, enc_tr, enc_dv, stats
+
+
+def _silver(train_s, token_lists, vocabs: Vocabs, cbs) -> list[list[str]]:
+    """The auxiliary loss's targets: Kiwi's silver POS per training unit; its
+    vocabulary is built here, from train, unless resuming brought one."""
+    from tagger.training.silver import unit_pos_tags
+    t0 = time.perf_counter()
+    tags = unit_pos_tags([s.text for s in train_s], token_lists)
+    if vocabs.aux_pos is None:
+        vocabs.aux_pos = Vocab.build(t for row in tags for t in row)
+    _say(cbs, f"silver POS for the auxiliary loss: {len(vocabs.aux_pos) - 2} tags, "
+              f"{time.perf_counter() - t0:.1f}s")
+    return tags
 
 
 def train(train_sentences: Sequence[Sentence], dev_sentences: Optional[Sequence[Sentence]] = None, *,
@@ -91,7 +108,7 @@ def _train_on(device, train_sentences, dev_sentences, tokenizer, model_config, c
     types = sorted({sp.label for s in train_sentences for sp in s.spans})
     vocabs, enc_tr, enc_dv, stats = prepare(
         train_sentences, dev_sentences, tok, resume["vocabs"] if resume else None, types, cbs,
-        data_config, bigrams=model_config.bigram_dim > 0)
+        data_config, bigrams=model_config.bigram_dim > 0, aux_pos=model_config.aux_pos_weight > 0)
     module = Tagger(model_config, vocabs.sizes(), vocabs.tags)
     meta = {"tagger_config": asdict(model_config), "train_config": asdict(cfg),
             "data_config": asdict(data_config), "granularity": granularity, "scheme": scheme, "tokenize": stats}
@@ -114,6 +131,10 @@ def _initialise(init: Init, module, vocabs, tokenizer, cbs) -> dict:
         _say(cbs, f"started from the LM {report['lm']}: {report['embeddings_copied']} of {report['vocabulary']} "
                   "token embeddings; first forward layer " + ("copied" if report["first_layer"]
                                                               else f"not copied: {report['first_layer_skipped']}"))
+    elif report.get("warm_start"):
+        rows = ", ".join(f"{k} {n}/{report['rows_total'][k]}" for k, n in report["rows_copied"].items())
+        _say(cbs, f"warm start from the previous model: {report['params_copied']} parameters copied whole, "
+                  f"{report['params_skipped']} skipped; rows matched: {rows}")
     return report
 
 
