@@ -28,7 +28,7 @@ class LoopConfig:
     round converges in a few epochs, so the cap and the patience are short:
     a round on ~2,000 char-unit sentences trains in about a minute on one
     CPU thread (docs/benchmarks.md, "The annotation loop")."""
-    measure: str = "path"
+    measure: str = "margin"        # benchmarks/active_loop.py: path's F1 for a third fewer edits (docs/benchmarks.md)
     epochs: int = 10               # a warm-started round
     patience: int = 4              # 2 and 3 stopped rounds at their first epoch on a noisy 30-sentence dev split
     fresh_epochs: int = 30         # the first round (no previous model): a small set, from scratch
