@@ -25,10 +25,11 @@ class LoopConfig:
     """One round's settings: the review order's ``measure`` (see
     ``tagger.models.uncertainty``) and the training budget of a round; the
     model itself is the default tagger (``TaggerConfig()``). A warm-started
-    round converges in a few epochs, so the cap and the patience are short:
-    a round on ~2,000 char-unit sentences trains in about a minute on one
-    CPU thread (docs/benchmarks.md, "The annotation loop")."""
-    measure: str = "path"
+    round starts close to its end, so its cap and patience are short; the
+    first round trains 100-odd sentences from scratch and needs a longer,
+    faster schedule. Measured costs and the choice of ``margin``:
+    docs/benchmarks.md, "The annotation loop: what uncertainty saves"."""
+    measure: str = "margin"        # benchmarks/active_loop.py: path's F1 for a third fewer edits (docs/benchmarks.md)
     epochs: int = 10               # a warm-started round
     patience: int = 4              # 2 and 3 stopped rounds at their first epoch on a noisy 30-sentence dev split
     fresh_epochs: int = 30         # the first round (no previous model): a small set, from scratch
