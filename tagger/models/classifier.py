@@ -38,6 +38,11 @@ class ClassifierConfig:
     min_freq: int = 1           # rarer training tokens are <unk>
 
 
+# the defaults before they moved: a stored config that leaves a setting out meant these
+STORED_DEFAULTS = {"rnn_type": "lstm", "embedding_dim": 128, "hidden_size": 128, "num_layers": 1,
+                   "bidirectional": True, "dropout": 0.3, "pooling": "final", "min_freq": 1}
+
+
 class Classifier(nn.Module):
     def __init__(self, cfg: ClassifierConfig, vocab_size: int, n_labels: int):
         super().__init__()
@@ -127,11 +132,13 @@ class ClassifierModel(SavedModel):
 
     @classmethod
     def rebuild(cls, desc: dict, meta: dict, data, where: Path) -> "ClassifierModel":
-        cfg = config_from_json(ClassifierConfig, desc.get("classifier_config", {}), where)
+        stored = desc.get("classifier_config", {})
+        stored = {**STORED_DEFAULTS, **stored} if isinstance(stored, dict) else stored  # missing: as saved
+        cfg = config_from_json(ClassifierConfig, stored, where)
         vocab = Vocab(desc["vocab"])
         module = Classifier(cfg, len(vocab), len(desc["labels"]))
         tok = desc["tokenizer"]
         return cls(module, vocab, desc["labels"], tok["name"], tok["version"], meta)
 
 
-__all__ = ["POOLINGS", "ClassifierConfig", "Classifier", "ClassifierModel", "encode_tokens", "tokens_of"]
+__all__ = ["POOLINGS", "STORED_DEFAULTS", "ClassifierConfig", "Classifier", "ClassifierModel", "encode_tokens", "tokens_of"]

@@ -16,7 +16,7 @@ checkpoint every epoch and resume from their last checkpoint; an n-gram LM
 keeps none: resuming one counts again."""
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 
 from tagger.core import TaggerError
 from tagger.workspace.store import Workspace
@@ -143,10 +143,11 @@ def train_task(ws: Workspace, cfg: dict, callbacks, resume=None):
     """Train the run's LM or classifier with ``callbacks`` (from the
     checkpoint ``resume`` when given); returns the model."""
     if task_of(cfg) == "lm":
-        from tagger.lm import CONFIGS, LMDataConfig, LMTrainConfig, train_lm
+        from tagger.lm import CONFIGS, LMDataConfig, train_defaults, train_lm
         dev = _texts(ws, cfg["dev_id"]) if cfg.get("dev_id") else None
+        tc = replace(train_defaults(cfg["lm_kind"]), **cfg["train"])  # the kind's defaults under the form's
         return train_lm(_texts(ws, cfg["train_id"]), dev, kind=cfg["lm_kind"], tokenizer=cfg["tokenizer"],
-                        config=CONFIGS[cfg["lm_kind"]](**cfg["lm"]), train_config=LMTrainConfig(**cfg["train"]),
+                        config=CONFIGS[cfg["lm_kind"]](**cfg["lm"]), train_config=tc,
                         data_config=LMDataConfig(**cfg.get("data", {})), callbacks=callbacks, resume=resume)
     from tagger.models.classifier import ClassifierConfig
     from tagger.training.classifier import train_classifier
