@@ -141,6 +141,11 @@ def write(path: Path, rows: list[dict]) -> None:
         dev = "–" if r["model"].startswith("Kneser") else ("eval.tsv" if r["dev"] == "eval" else "holdout")
         lines.append(f"| {r['model']} | {dev} | {r['perplexity']:.2f} | {r['bits_per_char']:.4f} | {r['wall_s']:.0f} "
                      f"| {r['cpu_s']:.0f} | {ep} | {r['load_before']:.1f}/{r['load_after']:.1f} | {_settings(r)} |")
+    have = {(r["model"], r["dev"]) for r in rows}
+    missing = [f"{name} ({'eval.tsv' if dev == 'eval' else dev})" for name, flags in RUNS
+               for dev in (("holdout",) if flags[1] == "ngram" else ("holdout", "eval")) if (name, dev) not in have]
+    if missing:
+        lines += ["", f"No finished run (so no row) yet: {', '.join(missing)}. See docs/benchmarks.md, \"Defaults\"."]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

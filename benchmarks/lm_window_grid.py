@@ -8,7 +8,9 @@ and a Markdown table.
     TAGGER_WORKSPACE=/tmp/lmws OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/lm_window_grid.py --lines 2000
 
 Settings: ``key=value`` lists separated by ``;`` (keys of ``WindowConfig`` and
-``LMTrainConfig``), each run against the current defaults.
+``LMTrainConfig``), each applied over ``WindowConfig()`` and ``LMTrainConfig()``
+(Adam 0.005: not the window's training default, 0.001, which this grid chose).
+``--table`` writes the Markdown table of the rows so far.
 """
 from __future__ import annotations
 
@@ -50,7 +52,10 @@ def main() -> int:
     ap.add_argument("--lines", type=int, default=2000, help="first N train.tsv sentences (0: all)")
     ap.add_argument("--grid", default=GRID)
     ap.add_argument("--jsonl", default=str(ROOT / "benchmarks" / "results" / "lm_defaults.window_grid.jsonl"))
+    ap.add_argument("--table", action="store_true", help="only write the Markdown table of the JSONL rows")
     args = ap.parse_args()
+    if args.table:
+        return write_table(Path(args.jsonl))
     torch.set_num_threads(1)
     texts = [s.text for s in load_corpus(SHARED / "train.tsv").sentences if s.text.strip()]
     texts = texts[:args.lines] if args.lines else texts
@@ -68,6 +73,29 @@ def main() -> int:
         print(json.dumps(row), flush=True)
         with open(args.jsonl, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
+    return 0
+
+
+def write_table(jsonl: Path) -> int:
+    rows = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    lines = ["# Window LM settings on held-out train lines (KLUE-NER train.tsv)", "",
+             f"Command: `TAGGER_WORKSPACE=/tmp/lmws OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python "
+             f"benchmarks/lm_window_grid.py --lines {rows[0]['lines']} --grid \"SETTINGS\"` (rows in "
+             f"`{jsonl.name}`, in the order run). The first {rows[0]['lines']} train.tsv sentences, Kkma "
+             "morphemes, min_freq 2; every 10th of them held out: the perplexity below is on those held-out "
+             "lines (the best epoch's, the one kept), not on eval.tsv. Each setting is applied over "
+             "`WindowConfig()` and `LMTrainConfig()` (n=4, emb 64, hidden 256, dropout 0.2, Adam 0.005, batch "
+             "512, patience 2, cap 40): `(defaults)` is the window LM's default before 2026-11-30, when "
+             "`train_defaults('window')` became Adam 0.001. One torch thread on 2 cores shared with other jobs (load average per row).", "",
+             "| setting | held-out perplexity | epochs (best) | wall s | CPU s | load before/after | "
+             "held-out perplexity per epoch |", "|---|---:|---:|---:|---:|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['setting']} | {r['dev_perplexity']:.2f} | {r['epochs_run']} ({r['best_epoch']}) | "
+                     f"{r['wall_s']:.0f} | {r['cpu_s']:.0f} | {r['load_before']:.1f}/{r['load_after']:.1f} | "
+                     f"{', '.join(f'{x:.1f}' for x in r['dev_curve'])} |")
+    out = jsonl.with_suffix(".md")
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
     return 0
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from tagger.cli import build_parser
 from tagger.cli.lm import _configs
-from tagger.lm import CONFIGS, LMTrainConfig, NgramConfig, load_lm, train_lm
+from tagger.lm import CONFIGS, LMTrainConfig, NgramConfig, load_lm, train_defaults, train_lm
 from tagger.lm.rnn import STORED_DEFAULTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +36,9 @@ def _cli_configs(*flags):
 def test_cli_without_flags_builds_the_dataclass_defaults():
     for kind in ("ngram", "window", "rnn"):
         cfg, tc, dc = _cli_configs("--kind", kind)
-        assert cfg == CONFIGS[kind]() and tc == LMTrainConfig()
+        assert cfg == CONFIGS[kind]() and tc == train_defaults(kind)
+    assert train_defaults("window").lr < train_defaults("rnn").lr == LMTrainConfig().lr  # measured per kind
+    assert _cli_configs("--kind", "window", "--lr", "0.01")[1].lr == 0.01
     rnn = CONFIGS["rnn"]()
     assert rnn.tie and rnn.embedding_dim == rnn.hidden_size  # the defaults build a net
 
@@ -66,11 +68,11 @@ def test_a_saved_config_missing_settings_loads_with_the_old_defaults(tmp_path):
 
 
 def test_a_saved_window_config_missing_settings_loads_with_the_old_defaults(tmp_path):
-    """The window LM's defaults moved (order and dropout among them): a saved config that
-    leaves out a setting it shares with the old defaults still builds the net it was saved with."""
+    """A saved window config that leaves out settings loads with the pinned defaults it was
+    saved under (``WindowLM.STORED_DEFAULTS``) and builds the net it was saved with."""
     from tagger.lm.window import WindowLM
     old = load_lm(LEGACY_WINDOW)
-    assert WindowLM.STORED_DEFAULTS != asdict(CONFIGS["window"]())
+    assert set(WindowLM.STORED_DEFAULTS) == set(asdict(CONFIGS["window"]()))
     copy = tmp_path / "lm_window"
     shutil.copytree(LEGACY_WINDOW, copy)
     desc = json.loads((copy / "model.json").read_text(encoding="utf-8"))
