@@ -125,22 +125,25 @@ def run_one(setting: str, train: list, test: list) -> dict:
 
 def write(path: Path, rows: list[dict], train: list, test: list) -> None:
     pos = lambda xs: sum(s.label == "PS" for s in xs)  # noqa: E731
-    lines = [f"# Classifier defaults: person-entity sentences from KLUE-NER ({', '.join(sorted({r['date'] for r in rows}))})",
+    dates = ", ".join(sorted({r["date"] for r in rows}))
+    lines = [f"# Classifier defaults: person-entity sentences from KLUE-NER ({dates})",
              "", "Command(s): " + "; ".join(f"`{c}`" for c in sorted({r['command'] for r in rows})), "",
              f"Task: label `PS` when a sentence has a person entity, else `none`; train.tsv: {len(train)} sentences "
              f"({pos(train)} PS), eval.tsv {len(test)} ({pos(test)} PS; the majority label scores "
-             f"{max(pos(test), len(test) - pos(test)) / len(test):.4f}). Char tokens (the default), every 10th train sentence held out "
-             "for early stopping on dev accuracy; settings are chosen on dev accuracy, eval.tsv is reported. "
+             f"{max(pos(test), len(test) - pos(test)) / len(test):.4f}). Char tokens (the default), every 10th "
+             "train sentence held out for early stopping on dev accuracy; settings are chosen on dev accuracy, eval.tsv is reported. "
              "The patience-3 column is read off the same run (its dev accuracies, and eval.tsv scored "
              "after every epoch for this purpose only).", "",
-             f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs, torch {torch.__version__}, "
+             f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs, "
+             f"torch {torch.__version__}, "
              "1 thread, CPU. Wall s depends on the neighbours (load average per row); CPU s is this process's.", "",
              "| setting (over the defaults) | dev acc | eval acc | eval macro F1 | epochs (best) | wall s | CPU s | "
              "train s/epoch | patience 3 instead: dev / eval acc, epochs (best) | load before/after |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in rows:
         p3 = r["smaller_patience"].get("patience 3")
-        p3 = f"{p3['dev_accuracy']:.4f} / {p3['eval_accuracy']:.4f}, {p3['epochs_run']} ({p3['epoch']})" if p3 else "–"
+        p3 = (f"{p3['dev_accuracy']:.4f} / {p3['eval_accuracy']:.4f}, {p3['epochs_run']} ({p3['epoch']})"
+              if p3 else "–")
         lines.append(f"| {r['setting']} | {r['dev_accuracy']:.4f} | {r['eval_accuracy']:.4f} | "
                      f"{r['eval_macro_f1']:.4f} | {r['epochs_run']} ({r['best_epoch']}) | {r['wall_s']:.0f} | "
                      f"{r['cpu_s']:.0f} | {sum(r['epoch_seconds']) / len(r['epoch_seconds']):.0f} | {p3} | "

@@ -91,7 +91,15 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "lm_defaults.md"))
     ap.add_argument("--jsonl", default=str(ROOT / "benchmarks" / "results" / "lm_defaults.jsonl"),
                     help="every run's row is appended here; the table shows the latest row per model and dev")
+    ap.add_argument("--table", action="store_true", help="only rewrite the table from the JSONL rows")
     args = ap.parse_args()
+    if args.table:
+        rows = {}
+        for line in Path(args.jsonl).read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            rows[(r["model"], r["dev"])] = r
+        write(Path(args.out), list(rows.values()))
+        return 0
     torch.set_num_threads(args.threads)
     command = ["TAGGER_WORKSPACE=/tmp/lmws", f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '(unset)')}",
                ".venv/bin/python", "benchmarks/lm_defaults.py", *sys.argv[1:]]

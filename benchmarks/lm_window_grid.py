@@ -86,7 +86,8 @@ def write_table(jsonl: Path) -> int:
              "lines (the best epoch's, the one kept), not on eval.tsv. Each setting is applied over "
              "`WindowConfig()` and `LMTrainConfig()` (n=4, emb 64, hidden 256, dropout 0.2, Adam 0.005, batch "
              "512, patience 2, cap 40): `(defaults)` is the window LM's default before 2026-11-30, when "
-             "`train_defaults('window')` became Adam 0.001. One torch thread on 2 cores shared with other jobs (load average per row).", "",
+             "`train_defaults('window')` became Adam 0.001. One torch thread on 2 cores shared with other jobs "
+             "(load average per row).", "",
              "| setting | held-out perplexity | epochs (best) | wall s | CPU s | load before/after | "
              "held-out perplexity per epoch |", "|---|---:|---:|---:|---:|---|---|"]
     for r in rows:

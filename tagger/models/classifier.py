@@ -141,4 +141,5 @@ class ClassifierModel(SavedModel):
         return cls(module, vocab, desc["labels"], tok["name"], tok["version"], meta)
 
 
-__all__ = ["POOLINGS", "STORED_DEFAULTS", "ClassifierConfig", "Classifier", "ClassifierModel", "encode_tokens", "tokens_of"]
+__all__ = ["POOLINGS", "STORED_DEFAULTS", "ClassifierConfig", "Classifier", "ClassifierModel", "encode_tokens",
+           "tokens_of"]
