@@ -128,10 +128,12 @@ def write(path: Path, rows: list[dict], train: list, test: list) -> None:
     dates = ", ".join(sorted({r["date"] for r in rows}))
     lines = [f"# Classifier defaults: person-entity sentences from KLUE-NER ({dates})",
              "", "Command(s): " + "; ".join(f"`{c}`" for c in sorted({r['command'] for r in rows})), "",
-             f"Task: label `PS` when a sentence has a person entity, else `none`; train.tsv: {len(train)} sentences "
+             f"Task: label `PS` when a sentence has a person entity, else `none`; train.tsv: the first {len(train)} "
+             "sentences "
              f"({pos(train)} PS), eval.tsv {len(test)} ({pos(test)} PS; the majority label scores "
              f"{max(pos(test), len(test) - pos(test)) / len(test):.4f}). Char tokens (the default), every 10th "
-             "train sentence held out for early stopping on dev accuracy; settings are chosen on dev accuracy, eval.tsv is reported. "
+             "train sentence held out for early stopping on dev accuracy; settings are chosen on dev accuracy, "
+             "eval.tsv is reported. "
              "The patience-3 column is read off the same run (its dev accuracies, and eval.tsv scored "
              "after every epoch for this purpose only).", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs, "
