@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import sys
 import time
 from dataclasses import asdict, fields, replace
@@ -118,9 +119,9 @@ def run_one(setting: str, train: list, test: list) -> dict:
             "dev_curve": dev_acc, "eval_curve": cb.acc, "smaller_patience": other,
             "epoch_seconds": [h["train_seconds"] for h in hist],
             "classifier_config": asdict(cfg), "train_config": asdict(tc), "date": date.today().isoformat(),
-            "threads": torch.get_num_threads(), "command": " ".join(["OMP_NUM_THREADS=" + os.environ.get(
-                "OMP_NUM_THREADS", "(unset)"), ".venv/bin/python", "benchmarks/classifier_defaults.py",
-                *sys.argv[1:]])}
+            "threads": torch.get_num_threads(), "command": "OMP_NUM_THREADS=" + os.environ.get(
+                "OMP_NUM_THREADS", "(unset)") + " " + shlex.join([".venv/bin/python", "benchmarks/classifier_defaults.py",
+                                                                 *sys.argv[1:]])}
 
 
 def write(path: Path, rows: list[dict], train: list, test: list) -> None:
