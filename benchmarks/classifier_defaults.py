@@ -102,7 +102,7 @@ def run_one(setting: str, train: list, test: list) -> dict:
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     assert model.vocab.itos == vocab.itos and model.labels == labels
     ev = model.evaluate(test)
-    hist = model.meta["history"]
+    hist, threads = model.meta["history"], os.environ.get("OMP_NUM_THREADS", "(unset)")
     dev_acc = [h["dev_accuracy"] for h in hist]
     assert abs(cb.acc[model.meta["best_epoch"] - 1] - ev["accuracy"]) < 1e-9  # the shadow saw the same weights
     other = {}
@@ -119,9 +119,8 @@ def run_one(setting: str, train: list, test: list) -> dict:
             "dev_curve": dev_acc, "eval_curve": cb.acc, "smaller_patience": other,
             "epoch_seconds": [h["train_seconds"] for h in hist],
             "classifier_config": asdict(cfg), "train_config": asdict(tc), "date": date.today().isoformat(),
-            "threads": torch.get_num_threads(), "command": "OMP_NUM_THREADS=" + os.environ.get(
-                "OMP_NUM_THREADS", "(unset)") + " " + shlex.join([".venv/bin/python", "benchmarks/classifier_defaults.py",
-                                                                 *sys.argv[1:]])}
+            "threads": torch.get_num_threads(), "command": f"OMP_NUM_THREADS={threads} " + shlex.join(
+                [".venv/bin/python", "benchmarks/classifier_defaults.py", *sys.argv[1:]])}
 
 
 def write(path: Path, rows: list[dict], train: list, test: list) -> None:
