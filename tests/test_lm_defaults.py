@@ -90,8 +90,8 @@ def test_a_saved_window_config_missing_settings_loads_with_the_old_defaults(tmp_
 def test_defaults_early_stop_and_the_ordering_at_a_small_size():
     """Every kind with every setting at its default, the epoch cap included: patience must
     end the window and RNN LMs' training. At this size (720 training lines, 20k characters)
-    the ordering docs/benchmarks.md ("Defaults") states holds: the Kneser-Ney 3-gram beats
-    both neural LMs, which beat the Kneser-Ney 2-gram: the counts still win on so little,
+    the ordering docs/benchmarks.md ("Defaults") states holds: Kneser-Ney 3-gram < window <
+    RNN < Kneser-Ney 2-gram (per-character perplexity): the counts still win on so little,
     repetitive text. On the KLUE split (Kkma morphemes, about 6x the tokens) the RNN
     defaults beat the 3-gram: docs/benchmarks.md, "Defaults"."""
     from tagger.corpus.konlpy_text import konlpy_sentences
@@ -102,9 +102,12 @@ def test_defaults_early_stop_and_the_ordering_at_a_small_size():
                             ("window", "window", None), ("rnn", "rnn", None)):
         lms[name] = train_lm(train, kind=kind, tokenizer="char", config=cfg)  # dev: every 10th train line
         ppl[name] = lms[name].evaluate(test)["perplexity"]
+    print({k: round(v, 2) for k, v in ppl.items()}, {k: (lm.meta.get("best_epoch"), len(lm.meta.get("history", [])))
+                                                     for k, lm in lms.items()})  # shown with -s
     for name in ("window", "rnn"):
         assert lms[name].cfg == CONFIGS[name]()
+        assert lms[name].meta["train_config"] == asdict(train_defaults(name))  # the kind's training defaults
         runs = len(lms[name].meta["history"])
         assert lms[name].meta["best_epoch"] < runs < LMTrainConfig().epochs, name  # patience stopped it
-    assert ppl["kn3"] < 0.9 * min(ppl["rnn"], ppl["window"]), ppl
-    assert max(ppl["rnn"], ppl["window"]) < 0.8 * ppl["kn2"], ppl
+    assert ppl["kn3"] < 0.97 * ppl["window"] and ppl["window"] < 0.97 * ppl["rnn"], ppl
+    assert ppl["rnn"] < 0.8 * ppl["kn2"], ppl
