@@ -154,7 +154,8 @@ def _classifier_settings() -> dict:
                                                         step=8)),
                       "embedding_dim": int(a.number_input("Token embedding", 8, 1024, m["embedding_dim"], step=8)),
                       "dropout": float(b.number_input("Dropout", 0.0, 0.9, m["dropout"], step=0.05)),
-                      "pooling": c.selectbox("Sentence vector", ["final", "max"], format_func=lambda p: {
+                      "pooling": c.selectbox("Sentence vector", ["final", "max"],
+                                             index=["final", "max"].index(m["pooling"]), format_func=lambda p: {
                           "final": "final hidden states", "max": "max-pooled outputs"}[p]),
                       "bidirectional": a.checkbox("Bidirectional", m["bidirectional"])},
             "train": {"epochs": int(b.number_input("Epochs", 1, 500, t["epochs"])),
