@@ -126,27 +126,31 @@ def run_one(setting: str, train: list, test: list) -> dict:
 def write(path: Path, rows: list[dict], train: list, test: list) -> None:
     pos = lambda xs: sum(s.label == "PS" for s in xs)  # noqa: E731
     dates = ", ".join(sorted({r["date"] for r in rows}))
+    note = ("Each setting is applied over `ClassifierConfig()` and `TrainConfig()` of the day: the default "
+            "pooling was `final` until 2026-11-30, `max` since (the pooling column says which ran).")
     lines = [f"# Classifier defaults: person-entity sentences from KLUE-NER ({dates})",
              "", "Command(s): " + "; ".join(f"`{c}`" for c in sorted({r['command'] for r in rows})), "",
-             f"Task: label `PS` when a sentence has a person entity, else `none`; train.tsv: the first {len(train)} "
+             f"Task: label `PS` when a sentence has a person entity, else `none`; train.tsv: {len(train)} "
              "sentences "
              f"({pos(train)} PS), eval.tsv {len(test)} ({pos(test)} PS; the majority label scores "
              f"{max(pos(test), len(test) - pos(test)) / len(test):.4f}). Char tokens (the default), every 10th "
              "train sentence held out for early stopping on dev accuracy; settings are chosen on dev accuracy, "
              "eval.tsv is reported. "
              "The patience-3 column is read off the same run (its dev accuracies, and eval.tsv scored "
-             "after every epoch for this purpose only).", "",
+             "after every epoch for this purpose only). " + note, "",
              f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs, "
              f"torch {torch.__version__}, "
              "1 thread, CPU. Wall s depends on the neighbours (load average per row); CPU s is this process's.", "",
-             "| setting (over the defaults) | dev acc | eval acc | eval macro F1 | epochs (best) | wall s | CPU s | "
+             "| setting (over the defaults of the day) | pooling | dev acc | eval acc | eval macro F1 | epochs (best) "
+             "| wall s | CPU s | "
              "train s/epoch | patience 3 instead: dev / eval acc, epochs (best) | load before/after |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in rows:
         p3 = r["smaller_patience"].get("patience 3")
         p3 = (f"{p3['dev_accuracy']:.4f} / {p3['eval_accuracy']:.4f}, {p3['epochs_run']} ({p3['epoch']})"
               if p3 else "–")
-        lines.append(f"| {r['setting']} | {r['dev_accuracy']:.4f} | {r['eval_accuracy']:.4f} | "
+        lines.append(f"| {r['setting']} | {r['classifier_config']['pooling']} | {r['dev_accuracy']:.4f} | "
+                     f"{r['eval_accuracy']:.4f} | "
                      f"{r['eval_macro_f1']:.4f} | {r['epochs_run']} ({r['best_epoch']}) | {r['wall_s']:.0f} | "
                      f"{r['cpu_s']:.0f} | {sum(r['epoch_seconds']) / len(r['epoch_seconds']):.0f} | {p3} | "
                      f"{r['load_before']:.1f}/{r['load_after']:.1f} |")
@@ -157,26 +161,34 @@ def write(path: Path, rows: list[dict], train: list, test: list) -> None:
     print("\n".join(lines))
 
 
+def latest(jsonl: Path) -> list[dict]:
+    """The JSONL rows, the latest per setting (and pooling: the default moved)."""
+    rows = {}
+    for line in jsonl.read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        rows[(r["setting"], r["classifier_config"]["pooling"])] = r
+    return list(rows.values())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--grid", default=GRID)
     ap.add_argument("--train-lines", type=int, default=0, help="the first N train.tsv sentences (0: all)")
     ap.add_argument("--out", default=str(RESULTS / "classifier_defaults.md"))
     ap.add_argument("--jsonl", default=str(RESULTS / "classifier_defaults.jsonl"))
+    ap.add_argument("--table", action="store_true", help="only rewrite the table from the JSONL rows")
     args = ap.parse_args()
     torch.set_num_threads(1)
     train, test = person_task(SHARED / "train.tsv"), person_task(SHARED / "eval.tsv")
     train = train[:args.train_lines] if args.train_lines else train
+    if args.table:
+        return write(Path(args.out), latest(Path(args.jsonl)), train, test) or 0
     for setting in args.grid.split(";"):
         row = run_one(setting, train, test)
         print(json.dumps(row), flush=True)
         with open(args.jsonl, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
-        rows = {}
-        for line in Path(args.jsonl).read_text(encoding="utf-8").splitlines():
-            r = json.loads(line)
-            rows[r["setting"]] = r
-        write(Path(args.out), list(rows.values()), train, test)
+        write(Path(args.out), latest(Path(args.jsonl)), train, test)
     return 0
 
 
