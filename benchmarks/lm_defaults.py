@@ -91,7 +91,15 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "lm_defaults.md"))
     ap.add_argument("--jsonl", default=str(ROOT / "benchmarks" / "results" / "lm_defaults.jsonl"),
                     help="every run's row is appended here; the table shows the latest row per model and dev")
+    ap.add_argument("--table", action="store_true", help="only rewrite the table from the JSONL rows")
     args = ap.parse_args()
+    if args.table:
+        rows = {}
+        for line in Path(args.jsonl).read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            rows[(r["model"], r["dev"])] = r
+        write(Path(args.out), list(rows.values()))
+        return 0
     torch.set_num_threads(args.threads)
     command = ["TAGGER_WORKSPACE=/tmp/lmws", f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '(unset)')}",
                ".venv/bin/python", "benchmarks/lm_defaults.py", *sys.argv[1:]]
@@ -141,6 +149,11 @@ def write(path: Path, rows: list[dict]) -> None:
         dev = "–" if r["model"].startswith("Kneser") else ("eval.tsv" if r["dev"] == "eval" else "holdout")
         lines.append(f"| {r['model']} | {dev} | {r['perplexity']:.2f} | {r['bits_per_char']:.4f} | {r['wall_s']:.0f} "
                      f"| {r['cpu_s']:.0f} | {ep} | {r['load_before']:.1f}/{r['load_after']:.1f} | {_settings(r)} |")
+    have = {(r["model"], r["dev"]) for r in rows}
+    missing = [f"{name} ({'eval.tsv' if dev == 'eval' else dev})" for name, flags in RUNS
+               for dev in (("holdout",) if flags[1] == "ngram" else ("holdout", "eval")) if (name, dev) not in have]
+    if missing:
+        lines += ["", f"No finished run (so no row) yet: {', '.join(missing)}. See docs/benchmarks.md, \"Defaults\"."]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

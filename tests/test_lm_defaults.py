@@ -7,17 +7,19 @@ text in character units (Kkma would need a JVM and minutes of tokenizing),
 every setting at its default: no epoch cap is lowered."""
 import json
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from tagger.cli import build_parser
 from tagger.cli.lm import _configs
-from tagger.lm import CONFIGS, LMTrainConfig, NgramConfig, load_lm, train_lm
+from tagger.lm import CONFIGS, LMTrainConfig, NgramConfig, load_lm, train_defaults, train_lm
 from tagger.lm.rnn import STORED_DEFAULTS
 
 ROOT = Path(__file__).resolve().parent.parent
 LEGACY_RNN = ROOT / "tests" / "fixtures" / "legacy" / "models" / "lm_rnn"
+LEGACY_WINDOW = ROOT / "tests" / "fixtures" / "legacy" / "models" / "lm_window"
 LM_TXT = ROOT / "data" / "samples" / "lm.txt"
 SMALL = 800  # lines of kolaw + kobill: patience stops the RNN at about epoch 16
 
@@ -34,7 +36,9 @@ def _cli_configs(*flags):
 def test_cli_without_flags_builds_the_dataclass_defaults():
     for kind in ("ngram", "window", "rnn"):
         cfg, tc, dc = _cli_configs("--kind", kind)
-        assert cfg == CONFIGS[kind]() and tc == LMTrainConfig()
+        assert cfg == CONFIGS[kind]() and tc == train_defaults(kind)
+    assert train_defaults("window").lr < train_defaults("rnn").lr == LMTrainConfig().lr  # measured per kind
+    assert _cli_configs("--kind", "window", "--lr", "0.01")[1].lr == 0.01
     rnn = CONFIGS["rnn"]()
     assert rnn.tie and rnn.embedding_dim == rnn.hidden_size  # the defaults build a net
 
@@ -63,19 +67,47 @@ def test_a_saved_config_missing_settings_loads_with_the_old_defaults(tmp_path):
     assert lm.evaluate(lines)["perplexity"] == pytest.approx(old.evaluate(lines)["perplexity"])
 
 
+def test_a_saved_window_config_missing_settings_loads_with_the_old_defaults(tmp_path):
+    """A saved window config that leaves out settings loads with the pinned defaults it was
+    saved under (``WindowLM.STORED_DEFAULTS``) and builds the net it was saved with."""
+    from tagger.lm.window import WindowLM
+    old = load_lm(LEGACY_WINDOW)
+    assert set(WindowLM.STORED_DEFAULTS) == set(asdict(CONFIGS["window"]()))
+    copy = tmp_path / "lm_window"
+    shutil.copytree(LEGACY_WINDOW, copy)
+    desc = json.loads((copy / "model.json").read_text(encoding="utf-8"))
+    dropped = [k for k, v in WindowLM.STORED_DEFAULTS.items() if desc["lm_config"].get(k) == v]
+    assert dropped  # the fixture shares settings with the old defaults
+    for key in dropped:
+        del desc["lm_config"][key]
+    (copy / "model.json").write_text(json.dumps(desc), encoding="utf-8")
+    lm = load_lm(copy)
+    assert lm.cfg == old.cfg
+    lines = LM_TXT.read_text(encoding="utf-8").splitlines()
+    assert lm.evaluate(lines)["perplexity"] == pytest.approx(old.evaluate(lines)["perplexity"])
+
+
 def test_defaults_early_stop_and_the_ordering_at_a_small_size():
-    """Every setting at its default, the epoch cap included: patience must end the RNN's
-    training. At this size (720 training lines, 20k characters) the ordering that holds is
-    KN 3-gram < RNN < KN 2-gram (measured: 8.06, 9.79, 15.40; window 9.24): the counts
-    still win on so little, repetitive text. On the KLUE split (Kkma morphemes, about 6x the
-    tokens) the RNN defaults beat the 3-gram: docs/benchmarks.md, "Defaults"."""
+    """Every kind with every setting at its default, the epoch cap included: patience must
+    end the window and RNN LMs' training. At this size (720 training lines, 20k characters)
+    the ordering docs/benchmarks.md ("Defaults") states holds: Kneser-Ney 3-gram < window <
+    RNN < Kneser-Ney 2-gram (per-character perplexity): the counts still win on so little,
+    repetitive text. On the KLUE split (Kkma morphemes, about 6x the tokens) the RNN
+    defaults beat the 3-gram: docs/benchmarks.md, "Defaults"."""
     from tagger.corpus.konlpy_text import konlpy_sentences
     lines = konlpy_sentences()[:SMALL]
     test, train = lines[9::10], [s for i, s in enumerate(lines) if i % 10 != 9]
     ppl, lms = {}, {}
-    for name, kind, cfg in (("kn2", "ngram", NgramConfig(order=2)), ("kn3", "ngram", None), ("rnn", "rnn", None)):
+    for name, kind, cfg in (("kn2", "ngram", NgramConfig(order=2)), ("kn3", "ngram", None),
+                            ("window", "window", None), ("rnn", "rnn", None)):
         lms[name] = train_lm(train, kind=kind, tokenizer="char", config=cfg)  # dev: every 10th train line
         ppl[name] = lms[name].evaluate(test)["perplexity"]
-    runs = len(lms["rnn"].meta["history"])
-    assert lms["rnn"].meta["best_epoch"] < runs < LMTrainConfig().epochs  # patience stopped it, not the cap
-    assert ppl["kn3"] < 0.9 * ppl["rnn"] and ppl["rnn"] < 0.8 * ppl["kn2"], ppl
+    print({k: round(v, 2) for k, v in ppl.items()}, {k: (lm.meta.get("best_epoch"), len(lm.meta.get("history", [])))
+                                                     for k, lm in lms.items()})  # shown with -s
+    for name in ("window", "rnn"):
+        assert lms[name].cfg == CONFIGS[name]()
+        assert lms[name].meta["train_config"] == asdict(train_defaults(name))  # the kind's training defaults
+        runs = len(lms[name].meta["history"])
+        assert lms[name].meta["best_epoch"] < runs < LMTrainConfig().epochs, name  # patience stopped it
+    assert ppl["kn3"] < 0.97 * ppl["window"] and ppl["window"] < 0.97 * ppl["rnn"], ppl
+    assert ppl["rnn"] < 0.8 * ppl["kn2"], ppl

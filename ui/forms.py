@@ -11,7 +11,7 @@ from ui import pickers
 from tagger.runs import control as runs
 from tagger.workspace import classify as ws_classify
 from tagger.models.classifier import ClassifierConfig
-from tagger.lm import CONFIGS, LMDataConfig, LMTrainConfig
+from tagger.lm import CONFIGS, LMDataConfig, train_defaults as lm_train_defaults
 from ui.options import DEFAULT_TOKENIZER, TOKENIZERS, model_defaults, train_defaults
 
 LM_KINDS = {"ngram": "n-gram (counts, smoothed)", "window": "window (feed-forward)", "rnn": "RNN (recurrent)"}
@@ -107,7 +107,7 @@ def _rnn_settings() -> dict:
 
 
 def _lm_train_settings(kind: str) -> dict:
-    t = asdict(LMTrainConfig())
+    t = asdict(lm_train_defaults(kind))
     a, b, c = st.columns(3)
     out = {"epochs": int(a.number_input("Epochs", 1, 500, t["epochs"])),
            "lr": float(b.number_input("Learning rate", 1e-5, 1.0, t["lr"], format="%.4f", step=1e-4)),
@@ -154,7 +154,8 @@ def _classifier_settings() -> dict:
                                                         step=8)),
                       "embedding_dim": int(a.number_input("Token embedding", 8, 1024, m["embedding_dim"], step=8)),
                       "dropout": float(b.number_input("Dropout", 0.0, 0.9, m["dropout"], step=0.05)),
-                      "pooling": c.selectbox("Sentence vector", ["final", "max"], format_func=lambda p: {
+                      "pooling": c.selectbox("Sentence vector", ["final", "max"],
+                                             index=["final", "max"].index(m["pooling"]), format_func=lambda p: {
                           "final": "final hidden states", "max": "max-pooled outputs"}[p]),
                       "bidirectional": a.checkbox("Bidirectional", m["bidirectional"])},
             "train": {"epochs": int(b.number_input("Epochs", 1, 500, t["epochs"])),

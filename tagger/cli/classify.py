@@ -24,7 +24,7 @@ def add_parsers(sub) -> None:
     t.add_argument("--format", choices=FORMAT_CHOICES, help="default text-label")
     t.add_argument("--tokenizer", choices=TOKENIZER_CHOICES, help="default char")
     add_encoder_args(t)
-    t.add_argument("--pooling", choices=("final", "max"), help="final hidden states (default) or max-pooled outputs")
+    t.add_argument("--pooling", choices=("final", "max"), help="max-pooled outputs (default) or final hidden states")
     t.add_argument("--dropout", type=float)
     add_schedule_args(t)
     add_out_args(t)

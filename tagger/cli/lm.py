@@ -91,7 +91,8 @@ def _texts(path, fmt=None) -> list[str]:
 
 
 def _configs(args):
-    from tagger.lm import CONFIGS, LMDataConfig, LMTrainConfig
+    from dataclasses import replace
+    from tagger.lm import CONFIGS, LMDataConfig, train_defaults
     opts = _KIND_OPTIONS[args.kind]
     every = {o for kind in _KIND_OPTIONS.values() for o in kind}
     stray = sorted(o for o in every - set(opts) if getattr(args, o) is not None)
@@ -106,7 +107,8 @@ def _configs(args):
                               "(leave --embedding-dim out, or pass --no-tie)")
     try:
         cfg = CONFIGS[args.kind](**values)
-        tc = LMTrainConfig(**{k: getattr(args, k) for k in _TRAIN_OPTIONS if getattr(args, k) is not None})
+        tc = replace(train_defaults(args.kind),
+                     **{k: getattr(args, k) for k in _TRAIN_OPTIONS if getattr(args, k) is not None})
         dc = LMDataConfig(**({"min_freq": args.min_freq} if args.min_freq is not None else {}))
     except TypeError as e:  # a field this kind lacks: a programming error, said in one line
         raise TaggerError(str(e))

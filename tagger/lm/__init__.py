@@ -12,8 +12,8 @@ from tagger.lm.common import LMDataConfig
 from tagger.lm.io import load_lm, read_lm_json, save_lm
 from tagger.lm.ngram import NgramConfig
 from tagger.lm.rnn import RNNLMConfig
-from tagger.lm.train import CONFIGS, KINDS, LMTrainConfig, train_lm
+from tagger.lm.train import CONFIGS, KINDS, LMTrainConfig, train_defaults, train_lm
 from tagger.lm.window import WindowConfig
 
 __all__ = ["CONFIGS", "KINDS", "LMDataConfig", "LMTrainConfig", "NgramConfig", "RNNLMConfig",
-           "WindowConfig", "load_lm", "read_lm_json", "save_lm", "train_lm"]
+           "WindowConfig", "load_lm", "read_lm_json", "save_lm", "train_defaults", "train_lm"]

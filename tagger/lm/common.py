@@ -225,8 +225,19 @@ class LanguageModel(SavedModel):
 
 
 class NeuralLM(LanguageModel):
-    """A window or RNN LM: a torch ``module`` (its ``NET``, built from its ``CONFIG``)."""
+    """A window or RNN LM: a torch ``module`` (its ``NET``, built from its ``CONFIG``).
+    ``STORED_DEFAULTS``: the ``CONFIG`` defaults before they last moved; a saved
+    config that leaves a setting out was saved under them, so they fill it in."""
+    STORED_DEFAULTS: dict = {}
 
     def __init__(self, net, vocab: Vocab, tokenizer: str, tokenizer_version: str, meta: Optional[dict] = None):
         super().__init__(vocab, tokenizer, tokenizer_version, meta)
         self.module, self.cfg = net, net.cfg
+
+    @classmethod
+    def config_and_vocab(cls, desc: dict, where: Path) -> tuple:
+        """A saved config's missing settings take the defaults it was saved under, not today's."""
+        stored = desc.get("lm_config", {})
+        if isinstance(stored, dict):
+            desc = {**desc, "lm_config": {**cls.STORED_DEFAULTS, **stored}}
+        return super().config_and_vocab(desc, where)

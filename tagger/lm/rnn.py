@@ -100,14 +100,7 @@ def chunks(x: torch.Tensor, y: torch.Tensor, bptt: int):
 class RNNLM(NeuralLM):
     kind = "rnn"
     CONFIG, NET = RNNLMConfig, RNNLMNet
-
-    @classmethod
-    def config_and_vocab(cls, desc: dict, where):
-        """A saved config's missing settings take the defaults it was saved under, not today's."""
-        stored = desc.get("lm_config", {})
-        if isinstance(stored, dict):
-            desc = {**desc, "lm_config": {**STORED_DEFAULTS, **stored}}
-        return super().config_and_vocab(desc, where)
+    STORED_DEFAULTS = STORED_DEFAULTS
 
     @torch.no_grad()
     def score_stream(self, stream: np.ndarray, n_cols: int = 16, bptt: int = 256) -> tuple[float, int]:

@@ -39,22 +39,36 @@ class LMTrainConfig:
     dev_fraction: float = 0.1   # held out of the training text when no dev text is given
 
 
+# each kind's training defaults: the window LM's measured best Adam rate is lower than the
+# RNN LM's (docs/benchmarks.md, "Defaults"); every other setting is LMTrainConfig's
+TRAIN_DEFAULTS = {"ngram": LMTrainConfig(), "window": LMTrainConfig(lr=1e-3), "rnn": LMTrainConfig()}
+
+
+def train_defaults(kind: str) -> LMTrainConfig:
+    """The training settings ``lm-train --kind KIND`` uses when no flag overrides them."""
+    if kind not in TRAIN_DEFAULTS:
+        raise TaggerError(f"unknown LM kind {kind!r} (choose from {', '.join(KINDS)})")
+    return TRAIN_DEFAULTS[kind]
+
+
 def _say(cbs, text: str) -> None:
     for c in cbs:
         c.on_message(text)
 
 
 def train_lm(texts: Sequence[str], dev_texts: Optional[Sequence[str]] = None, *, kind: str = "ngram",
-             tokenizer: str = "kkma", config=None, train_config: LMTrainConfig = LMTrainConfig(),
+             tokenizer: str = "kkma", config=None, train_config: Optional[LMTrainConfig] = None,
              data_config: LMDataConfig = LMDataConfig(), callbacks: Sequence[Callback] = (),
              resume: Optional[dict] = None):
-    """Train an LM of ``kind`` on lines of text; ``config`` is that kind's config.
+    """Train an LM of ``kind`` on lines of text; ``config`` is that kind's config,
+    ``train_config`` its training settings (default: ``train_defaults(kind)``).
     Window and RNN LMs hand a checkpoint to ``on_checkpoint`` after every epoch;
     ``resume`` (such a checkpoint, same texts and settings) continues from it."""
     from tagger.tokenizers import get_tokenizer
     if kind not in KINDS:
         raise TaggerError(f"unknown LM kind {kind!r} (choose from {', '.join(KINDS)})")
     cbs, cfg = list(callbacks), config or CONFIGS[kind]()
+    train_config = train_config or TRAIN_DEFAULTS[kind]
     texts = [t for t in texts if t.strip()]
     dev_texts = [t for t in dev_texts if t.strip()] if dev_texts is not None else None
     if dev_texts is None and kind != "ngram":

@@ -17,10 +17,16 @@ from tagger.lm.common import BOS_ID, NeuralLM, padded_ngrams, predictable
 
 @dataclass(frozen=True)
 class WindowConfig:
+    """Defaults: measured on the KLUE-NER split's text (docs/benchmarks.md, "Defaults"); its
+    Adam rate is the window LM's training default (``train.TRAIN_DEFAULTS``), 0.001."""
     order: int = 4            # n: the window is the n-1 preceding tokens
     embedding_dim: int = 64
     hidden_size: int = 256
     dropout: float = 0.2      # on the concatenated window and the hidden layer
+
+
+# what a saved config that leaves a setting out was saved under (pinned: WindowConfig may move)
+STORED_DEFAULTS = {"order": 4, "embedding_dim": 64, "hidden_size": 256, "dropout": 0.2}
 
 
 class WindowNet(nn.Module):
@@ -50,6 +56,7 @@ def window_tensors(id_lists, order: int) -> tuple[torch.Tensor, torch.Tensor]:
 class WindowLM(NeuralLM):
     kind = "window"
     CONFIG, NET = WindowConfig, WindowNet
+    STORED_DEFAULTS = STORED_DEFAULTS
 
     @torch.no_grad()
     def score_ids(self, id_lists, batch_size: int = 1024) -> float:

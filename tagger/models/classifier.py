@@ -1,7 +1,7 @@
 """Sentence classification (many-to-one) on ``TEXT<TAB>LABEL`` corpora:
-token embeddings -> the tagger's ``StackedRNN`` -> the final hidden states
-(forward at the last real token, backward at the first, concatenated) or the
-max-pooled outputs -> one linear layer. ``ClassifierModel`` predicts on raw
+token embeddings -> the tagger's ``StackedRNN`` -> the max-pooled outputs
+(the default) or the final hidden states (forward at the last real token,
+backward at the first, concatenated) -> one linear layer. ``ClassifierModel`` predicts on raw
 text, scores itself (accuracy, macro F1, per class, confusion matrix) and
 saves as ``model.json`` (kind ``classifier``) plus ``weights.pt``. Trained by
 ``tagger.training.classifier`` on the shared epoch loop."""
@@ -28,14 +28,21 @@ POOLINGS = ("final", "max")
 
 @dataclass(frozen=True)
 class ClassifierConfig:
+    """Defaults: the best dev accuracy of the settings measured on a KLUE-NER sentence task
+    (benchmarks/classifier_defaults.py); max pooling since 2026-11-30 (was final)."""
     rnn_type: str = "lstm"      # lstm | gru | rnn
     embedding_dim: int = 128
     hidden_size: int = 128      # per direction
     num_layers: int = 1
     bidirectional: bool = True
     dropout: float = 0.3        # on embeddings, between layers and on the pooled vector
-    pooling: str = "final"      # final | max
+    pooling: str = "max"        # max | final (measured: docs/benchmarks.md, "Defaults")
     min_freq: int = 1           # rarer training tokens are <unk>
+
+
+# the defaults before they moved: a stored config that leaves a setting out meant these
+STORED_DEFAULTS = {"rnn_type": "lstm", "embedding_dim": 128, "hidden_size": 128, "num_layers": 1,
+                   "bidirectional": True, "dropout": 0.3, "pooling": "final", "min_freq": 1}
 
 
 class Classifier(nn.Module):
@@ -127,11 +134,14 @@ class ClassifierModel(SavedModel):
 
     @classmethod
     def rebuild(cls, desc: dict, meta: dict, data, where: Path) -> "ClassifierModel":
-        cfg = config_from_json(ClassifierConfig, desc.get("classifier_config", {}), where)
+        stored = desc.get("classifier_config", {})
+        stored = {**STORED_DEFAULTS, **stored} if isinstance(stored, dict) else stored  # missing: as saved
+        cfg = config_from_json(ClassifierConfig, stored, where)
         vocab = Vocab(desc["vocab"])
         module = Classifier(cfg, len(vocab), len(desc["labels"]))
         tok = desc["tokenizer"]
         return cls(module, vocab, desc["labels"], tok["name"], tok["version"], meta)
 
 
-__all__ = ["POOLINGS", "ClassifierConfig", "Classifier", "ClassifierModel", "encode_tokens", "tokens_of"]
+__all__ = ["POOLINGS", "STORED_DEFAULTS", "ClassifierConfig", "Classifier", "ClassifierModel", "encode_tokens",
+           "tokens_of"]

@@ -22,7 +22,7 @@ suggestions, its uncertainty order and its history row; resuming one starts
 the round again."""
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 
 from tagger.core import TaggerError
 from tagger.workspace.store import Workspace
@@ -158,10 +158,11 @@ def train_task(ws: Workspace, cfg: dict, callbacks, resume=None):
     if task_of(cfg) == "loop":
         return _train_loop(ws, cfg, callbacks)
     if task_of(cfg) == "lm":
-        from tagger.lm import CONFIGS, LMDataConfig, LMTrainConfig, train_lm
+        from tagger.lm import CONFIGS, LMDataConfig, train_defaults, train_lm
         dev = _texts(ws, cfg["dev_id"]) if cfg.get("dev_id") else None
+        tc = replace(train_defaults(cfg["lm_kind"]), **cfg["train"])  # the kind's defaults under the form's
         return train_lm(_texts(ws, cfg["train_id"]), dev, kind=cfg["lm_kind"], tokenizer=cfg["tokenizer"],
-                        config=CONFIGS[cfg["lm_kind"]](**cfg["lm"]), train_config=LMTrainConfig(**cfg["train"]),
+                        config=CONFIGS[cfg["lm_kind"]](**cfg["lm"]), train_config=tc,
                         data_config=LMDataConfig(**cfg.get("data", {})), callbacks=callbacks, resume=resume)
     from tagger.models.classifier import ClassifierConfig
     from tagger.training.classifier import train_classifier
