@@ -133,7 +133,9 @@ def _review(page, shots) -> tuple[bytes, str]:
     """Reached through the sidebar (same session: the model chosen on Evaluate)."""
     _nav(page, "Review")
     expect(page.locator("mark.ent").first).to_be_visible(timeout=T)
+    _idle(page)  # the whole page has run (a click while it still runs can be lost)
     page.get_by_text("Edit with forms").click()              # the form controls, beside the span editor
+    _idle(page)
     page.get_by_role("button", name="Remove entity", exact=True).click()
     expect(page.get_by_text(re.compile(r"saved as version 1"))).to_be_visible(timeout=T)
     page.get_by_role("button", name="Prepare the corrected corpus", exact=True).click()
