@@ -46,6 +46,18 @@ def browser():
             b.close()
 
 
+@pytest.fixture
+def page(browser, request):
+    """A fresh page (its own context) in ``browser``, dialogs recorded in ``page.dialogs`` and
+    dismissed; the viewport is the test module's ``VIEWPORT`` (default 1300 x 1000)."""
+    from e2e_support import page_with_dialogs
+    context, pg = page_with_dialogs(browser, *getattr(request.module, "VIEWPORT", (1300, 1000)))
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
 def run_cli(capsys, *argv):
     """Run ``python -m tagger ARGV`` in-process: (exit code, stdout, stderr)."""
     from tagger.cli import main

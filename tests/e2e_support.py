@@ -2,6 +2,7 @@
 `streamlit run app.py` on a free port with its own workspace, and the browser
 launch. Each test module calls :func:`require_browser` at import, which skips
 it with the reason when Playwright or Chromium is missing."""
+import contextlib
 import os
 import signal
 import socket
@@ -87,6 +88,35 @@ class Server:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+@contextlib.contextmanager
+def serving(ws_dir: Path, logs: Path, user: str):
+    """A started :class:`Server` on ``ws_dir`` with ``TAGGER_USER=user`` while it runs (the
+    app's default reviewer); stopped and the variable restored on exit."""
+    old = os.environ.get("TAGGER_USER")
+    os.environ["TAGGER_USER"] = user
+    srv = Server(ws_dir, logs)
+    try:
+        srv.start()
+        yield srv
+    finally:
+        srv.stop()
+        if old is None:
+            os.environ.pop("TAGGER_USER", None)
+        else:
+            os.environ["TAGGER_USER"] = old
+
+
+def wait_for(pred, what: str, timeout: float = 30, every: float = 0.1):
+    """``pred()``'s first truthy value within ``timeout`` seconds, else the test fails."""
+    end = time.time() + timeout
+    while time.time() < end:
+        got = pred()
+        if got:
+            return got
+        time.sleep(every)
+    pytest.fail(f"the workspace never showed {what}")
 
 
 # ---- the span editor, driven by the mouse (its units are `.se-main [data-u=i]`) ----

@@ -11,13 +11,12 @@ The editor renders into an open shadow root inside
 """
 import os
 import re
-import time
 import unicodedata
 from pathlib import Path
 
 import pytest
 
-from e2e_support import ROOT, T, Server, drag_units, page_with_dialogs, require_browser, unit_centre
+from e2e_support import ROOT, T, drag_units, require_browser, serving, unit_centre, wait_for
 
 pytestmark = pytest.mark.slow
 playwright_api = require_browser()
@@ -57,41 +56,12 @@ def server(tmp_path_factory):
     ids["tiny"] = ws.add_dataset("tiny.tsv", (klue(EMOJI) + klue(NFD) + klue(EVIL)).encode("utf-8"))[0]["id"]
     ten = "".join(klue(t, [(0, 3, "PS")]) for t in ten_texts())
     ids["ten"] = ws.add_dataset("ten.tsv", ten.encode("utf-8"))[0]["id"]
-    old = os.environ.get("TAGGER_USER")
-    os.environ["TAGGER_USER"] = REVIEWER
-    srv = Server(root / "workspace", root)
-    try:
-        srv.start()
+    with serving(root / "workspace", root, REVIEWER) as srv:
         yield srv, ids
-    finally:
-        srv.stop()
-        if old is None:
-            os.environ.pop("TAGGER_USER", None)
-        else:
-            os.environ["TAGGER_USER"] = old
-
-
-@pytest.fixture
-def page(browser):
-    context, pg = page_with_dialogs(browser, 1300, 1000)
-    try:
-        yield pg
-    finally:
-        context.close()
 
 
 def ws_of(server) -> Workspace:
     return Workspace(server[0].ws_dir)
-
-
-def wait_for(pred, what: str, timeout: float = 30):
-    end = time.time() + timeout
-    while time.time() < end:
-        got = pred()
-        if got:
-            return got
-        time.sleep(0.1)
-    pytest.fail(f"the workspace never showed {what}")
 
 
 def settled(page):

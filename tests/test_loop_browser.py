@@ -8,11 +8,10 @@ sentence. The expected order is computed here, independently of the page,
 with the engine on the round's saved model."""
 import os
 import re
-import time
 
 import pytest
 
-from e2e_support import T, Server, page_with_dialogs, require_browser
+from e2e_support import T, require_browser, serving, wait_for
 from loop_support import add_tiny
 
 pytestmark = pytest.mark.slow
@@ -31,37 +30,8 @@ N = 20
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("loop-e2e")
     did = add_tiny(Workspace(root / "workspace"), n=N)
-    old = os.environ.get("TAGGER_USER")
-    os.environ["TAGGER_USER"] = REVIEWER
-    srv = Server(root / "workspace", root)
-    try:
-        srv.start()
+    with serving(root / "workspace", root, REVIEWER) as srv:
         yield srv, did
-    finally:
-        srv.stop()
-        if old is None:
-            os.environ.pop("TAGGER_USER", None)
-        else:
-            os.environ["TAGGER_USER"] = old
-
-
-@pytest.fixture
-def page(browser):
-    context, pg = page_with_dialogs(browser, 1300, 1000)
-    try:
-        yield pg
-    finally:
-        context.close()
-
-
-def wait_for(pred, what: str, timeout: float = 60):
-    end = time.time() + timeout
-    while time.time() < end:
-        got = pred()
-        if got:
-            return got
-        time.sleep(0.2)
-    pytest.fail(f"the workspace never showed {what}")
 
 
 def caption(page, text: str):
@@ -101,7 +71,7 @@ def test_review_five_retrain_and_open_on_the_most_uncertain(server, page):
     for k in range(1, 6):
         page.keyboard.press("Enter")  # accept, and on to the next sentence
         caption(page, f"sentence {k + 1} ·")
-    wait_for(lambda: len(status.statuses(ws, did)) == 5, "five accepted sentences")
+    wait_for(lambda: len(status.statuses(ws, did)) == 5, "five accepted sentences", timeout=60)
     retrain = page.get_by_role("button", name=re.compile("Retrain on what is reviewed"))
     retrain.scroll_into_view_if_needed()
     retrain.click()

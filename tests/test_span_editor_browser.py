@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_support import ROOT, T, drag_units, free_port, page_with_dialogs, require_browser, unit_centre
+from e2e_support import ROOT, T, drag_units, free_port, require_browser, unit_centre
 
 pytestmark = pytest.mark.slow
 playwright_api = require_browser()
@@ -26,6 +26,7 @@ expect = playwright_api.expect
 APP = "tests/apps/span_editor_app.py"
 LABELS = ["PS", "LC", "OG"]
 UNITS = ".se-main [data-u]"
+VIEWPORT = (1200, 900)  # the page fixture's (conftest)
 
 
 class EditorApp:
@@ -95,15 +96,6 @@ def app(tmp_path_factory):
         yield srv
     finally:
         srv.stop()
-
-
-@pytest.fixture
-def page(browser):
-    context, pg = page_with_dialogs(browser, 1200, 900)
-    try:
-        yield pg
-    finally:
-        context.close()
 
 
 def s(text, spans=(), gran="char", model=None):
