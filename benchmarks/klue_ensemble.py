@@ -26,7 +26,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.klue_ner import DATA  # noqa: E402
+from benchmarks.klue_ner import DATA, append_row  # noqa: E402
 
 
 def load(entry: str):
@@ -101,9 +101,7 @@ def main() -> None:
     command = " ".join(sys.argv[1:])
     for r in rows(args.models, args.repeats):
         r.update(threads=torch.get_num_threads(), command=command, date=time.strftime("%Y-%m-%d"))
-        with open(args.out, "a", encoding="utf-8") as f:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        print(json.dumps(r, ensure_ascii=False), flush=True)
+        append_row(args.out, r)
 
 
 if __name__ == "__main__":

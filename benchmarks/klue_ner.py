@@ -23,10 +23,15 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("TAGGER_SHARED_DATA", ROOT.parent / "shared" / "data")) / "klue-ner"
 
 
-def run_one(tokenizer: str, head: str, seed: int, settings: list[str], workdir: Path) -> dict:
-    tag = "-".join([tokenizer.replace("+", "_"), head, f"s{seed}"] + [s.replace("=", "") for s in settings])
+def run_one(tokenizer: str, head: str, seed: int, settings: list[str], workdir: Path,
+            data: tuple = (), name: str = "") -> dict:
+    """One training run through the CLI; ``data`` = (train, dev) files replaces
+    ``--train train.tsv`` (the engine's own dev holdout), ``name`` prefixes the run's folder."""
+    tag = "-".join(([name] if name else []) + [tokenizer.replace("+", "_"), head, f"s{seed}"]
+                   + [s.replace("=", "") for s in settings])
     out = workdir / tag
-    cmd = [sys.executable, "-m", "tagger", "train", "--train", str(DATA / "train.tsv"),
+    files = ["--train", str(data[0]), "--dev", str(data[1])] if data else ["--train", str(DATA / "train.tsv")]
+    cmd = [sys.executable, "-m", "tagger", "train", *files,
            "--tokenizer", tokenizer, "--crf" if head == "crf" else "--no-crf", "--seed", str(seed),
            "--device", "cpu", "--overwrite", "--out", str(out)]
     for s in settings:
@@ -48,6 +53,13 @@ def run_one(tokenizer: str, head: str, seed: int, settings: list[str], workdir: 
             "epochs_run": len(meta["history"]), "dev_f1": meta["dev_scores"]["entity_f1"],
             "command": " ".join(cmd[1:]), "date": time.strftime("%Y-%m-%d"),
             **({"average": meta["history"][-1]["average"]} if "average" in meta["history"][-1] else {})}
+
+
+def append_row(path: Path, row: dict) -> None:
+    """One JSON line appended to the results file ``path``, and echoed."""
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(json.dumps(row, ensure_ascii=False), flush=True)
 
 
 def summary(path: Path) -> str:
@@ -87,10 +99,7 @@ def main() -> None:
     for pair in args.runs.split():
         tok, head = pair.split(":")
         for seed in args.seeds:
-            r = run_one(tok, head, seed, args.settings, args.workdir)
-            with open(args.out, "a", encoding="utf-8") as f:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-            print(json.dumps(r, ensure_ascii=False), flush=True)
+            append_row(args.out, run_one(tok, head, seed, args.settings, args.workdir))
 
 
 if __name__ == "__main__":
