@@ -1,6 +1,7 @@
 """Checkpoint averaging in the shared epoch loop (``TrainConfig.average_top_k``):
 the mean of known tensors, k=0 unchanged, the average kept only when dev
-says so, resuming keeps the k best states, and a real tagger run."""
+says so, resuming keeps the k best states, and a real tagger run. Also the
+loop's learning-rate annealing on a dev plateau (``anneal_patience``)."""
 import io
 from dataclasses import dataclass
 
@@ -30,6 +31,8 @@ class Cfg:
     clip: float = 1e9
     seed: int = 1
     average_top_k: int = 0
+    anneal_patience: int = 0
+    anneal_factor: float = 0.5
 
 
 class ToyLoop(EpochLoop):
@@ -129,6 +132,30 @@ def test_resume_keeps_the_top_k_states_and_ends_like_the_uninterrupted_run():
     assert [e["epoch"] for e in resumed.top_states] == [e["epoch"] for e in full.top_states]
     assert _w(resumed) == _w(full)
     assert resumed.history == full.history
+
+
+def test_annealing_halves_the_rate_after_each_plateau_of_p_epochs():
+    keep = Keep()
+    loop = ToyLoop(Cfg(anneal_patience=2), TARGETS, lambda w: -w * w, [keep])
+    history = loop.run()
+    # dev -25, -1 (best), -1, -9: two epochs without a better score -> lr 0.5 from epoch 5 on,
+    # whose half step lands at 2.5, not 2; then two more misses -> 0.25
+    assert [r["lr"] for r in history] == [1.0, 1.0, 1.0, 0.5, 0.5, 0.25]
+    assert [r["dev"] for r in history][4] == -6.25
+    assert sum("learning rate now" in m for m in keep.messages) == 2
+    plain = ToyLoop(Cfg(), TARGETS, lambda w: -w * w)
+    assert all("lr" not in r for r in plain.run())   # 0 = off: the old records, the old run
+
+
+def test_a_resumed_annealed_run_ends_like_the_uninterrupted_one():
+    full = ToyLoop(Cfg(anneal_patience=2), TARGETS, lambda w: -w * w)
+    full.run()
+    keep = Keep()
+    ToyLoop(Cfg(epochs=4, anneal_patience=2), TARGETS, lambda w: -w * w, [keep]).run()
+    resumed = ToyLoop(Cfg(anneal_patience=2), TARGETS, lambda w: -w * w)
+    resumed.restore(keep.states[-1])                 # after epoch 4, the rate already halved
+    resumed.run()
+    assert resumed.history == full.history and _w(resumed) == _w(full)
 
 
 S1 = Sentence("김철수는 서울에 산다.", [Span(0, 3, "PS"), Span(5, 7, "LC")])

@@ -21,6 +21,8 @@ class TrainConfig:
     eval_batch_size: int = 256
     init_lm: str = ""             # an RNN LM directory to start from (same token unit), see lm/transfer.py
     average_top_k: int = 0        # > 1: end with the mean of the k best epochs' weights if dev says so; 0 = off
+    anneal_patience: int = 0      # > 0: multiply the rate by anneal_factor after every this many epochs without a better dev score; 0 = off
+    anneal_factor: float = 0.5
 
 
 class Callback:

@@ -19,7 +19,12 @@ and at the end scores their average on dev the way every epoch is scored: one
 more ``one_epoch`` at learning rate 0 (the weights do not move), so no loop has
 to add anything. The average is kept when its dev score is not worse than the
 best epoch's; both figures are reported (``on_message``) and recorded under
-``"average"`` in the last epoch's record. The decision uses dev data only. What every trainer
+``"average"`` in the last epoch's record. The decision uses dev data only.
+
+Annealing (``anneal_patience`` > 0, 0 = off): the learning rate is multiplied by
+``anneal_factor`` after every ``anneal_patience`` epochs in a row without a
+better dev score (Flair's anneal-on-plateau, inside the same early stopping).
+What every trainer
 shares without torch (``TrainConfig``, ``Callback``, ``say``,
 ``holdout_split``) is in :mod:`tagger.training.hooks` and re-exported here."""
 from __future__ import annotations
@@ -115,6 +120,7 @@ class EpochLoop:
             self.epoch += 1
             distributed.test_stall(self.epoch)
             record = self.one_epoch()
+            self.anneal(record)
             self.history.append(record)
             for c in self.cbs:
                 c.on_epoch(dict(record))
@@ -128,6 +134,20 @@ class EpochLoop:
         if self.forward is not self.module:  # drop the DDP wrapper (it holds the process group)
             self.forward = getattr(self.module, self.method) if self.method else self.module
         return self.history
+
+    def anneal(self, record: dict) -> None:
+        """With ``anneal_patience`` = p > 0: after p, 2p, … epochs in a row without a better dev
+        score, multiply the learning rate by ``anneal_factor`` (the rate lives in the optimizer's
+        state, so a resumed run continues with it); the epoch's record gets the rate it ends with."""
+        p = int(getattr(self.cfg, "anneal_patience", 0) or 0)
+        if p <= 0:
+            return
+        if self.bad > 0 and self.bad % p == 0:
+            for g in self.opt.param_groups:
+                g["lr"] *= self.cfg.anneal_factor
+            say(self.cbs, f"epoch {self.epoch}: no better dev score for {self.bad} epoch(s); "
+                          f"learning rate now {self.opt.param_groups[0]['lr']:.2e}")
+        record["lr"] = self.opt.param_groups[0]["lr"]
 
     def try_average(self) -> None:
         """Score the average of the k best epochs on dev; keep it when it is not worse than the best epoch."""
