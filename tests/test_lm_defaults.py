@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tagger.cli import build_parser
+from tagger.core import TaggerError
 from tagger.cli.lm import _configs
 from tagger.lm import CONFIGS, LMTrainConfig, NgramConfig, load_lm, train_defaults, train_lm
 from tagger.lm.rnn import STORED_DEFAULTS
@@ -38,9 +39,22 @@ def test_cli_without_flags_builds_the_dataclass_defaults():
         cfg, tc, dc = _cli_configs("--kind", kind)
         assert cfg == CONFIGS[kind]() and tc == train_defaults(kind)
     assert train_defaults("window").lr < train_defaults("rnn").lr == LMTrainConfig().lr  # measured per kind
+    assert train_defaults("rnn").anneal_patience == 1 and train_defaults("window").anneal_patience == 0
+    assert _cli_configs("--kind", "rnn", "--anneal-patience", "0")[1].anneal_patience == 0  # the flag turns it off
     assert _cli_configs("--kind", "window", "--lr", "0.01")[1].lr == 0.01
     rnn = CONFIGS["rnn"]()
     assert rnn.tie and rnn.embedding_dim == rnn.hidden_size  # the defaults build a net
+
+
+def test_patience_and_annealing_flags():
+    tc = _cli_configs("--kind", "rnn", "--patience", "4", "--anneal-patience", "1", "--anneal-factor", "0.5")[1]
+    assert (tc.patience, tc.anneal_patience, tc.anneal_factor) == (4, 1, 0.5)
+    for flags, said in ((("--anneal-factor", "0"), "--anneal-factor 0.0: out of range"),
+                        (("--anneal-factor", "1.5"), "--anneal-factor 1.5: out of range"),
+                        (("--anneal-patience", "-1"), "--anneal-patience -1: out of range"),
+                        (("--patience", "0"), "--patience 0: out of range")):
+        with pytest.raises(TaggerError, match=said):
+            _cli_configs("--kind", "rnn", *flags)
 
 
 def test_tie_and_no_tie_flags():
@@ -52,39 +66,37 @@ def test_tie_and_no_tie_flags():
     assert not cfg.tie and (cfg.hidden_size, cfg.embedding_dim) == (64, 32)
 
 
-def test_a_saved_config_missing_settings_loads_with_the_old_defaults(tmp_path):
-    old = load_lm(LEGACY_RNN)
-    assert (old.cfg.num_layers, old.cfg.tie) == (STORED_DEFAULTS["num_layers"], STORED_DEFAULTS["tie"])
-    copy = tmp_path / "lm_rnn"
-    shutil.copytree(LEGACY_RNN, copy)
+def _reloads_the_same(src: Path, tmp_path, keys) -> None:
+    """A copy of the saved LM at ``src`` whose stored config leaves out ``keys`` loads
+    with the config ``src`` loads with, and scores the same perplexity."""
+    old = load_lm(src)
+    copy = tmp_path / src.name
+    shutil.copytree(src, copy)
     desc = json.loads((copy / "model.json").read_text(encoding="utf-8"))
-    for key in ("num_layers", "tie", "dropout"):
+    for key in keys:
         del desc["lm_config"][key]
     (copy / "model.json").write_text(json.dumps(desc), encoding="utf-8")
     lm = load_lm(copy)
     assert lm.cfg == old.cfg
     lines = LM_TXT.read_text(encoding="utf-8").splitlines()
     assert lm.evaluate(lines)["perplexity"] == pytest.approx(old.evaluate(lines)["perplexity"])
+
+
+def test_a_saved_config_missing_settings_loads_with_the_old_defaults(tmp_path):
+    old = load_lm(LEGACY_RNN)
+    assert (old.cfg.num_layers, old.cfg.tie) == (STORED_DEFAULTS["num_layers"], STORED_DEFAULTS["tie"])
+    _reloads_the_same(LEGACY_RNN, tmp_path, ("num_layers", "tie", "dropout"))
 
 
 def test_a_saved_window_config_missing_settings_loads_with_the_old_defaults(tmp_path):
     """A saved window config that leaves out settings loads with the pinned defaults it was
     saved under (``WindowLM.STORED_DEFAULTS``) and builds the net it was saved with."""
     from tagger.lm.window import WindowLM
-    old = load_lm(LEGACY_WINDOW)
     assert set(WindowLM.STORED_DEFAULTS) == set(asdict(CONFIGS["window"]()))
-    copy = tmp_path / "lm_window"
-    shutil.copytree(LEGACY_WINDOW, copy)
-    desc = json.loads((copy / "model.json").read_text(encoding="utf-8"))
-    dropped = [k for k, v in WindowLM.STORED_DEFAULTS.items() if desc["lm_config"].get(k) == v]
+    stored = json.loads((LEGACY_WINDOW / "model.json").read_text(encoding="utf-8"))["lm_config"]
+    dropped = [k for k, v in WindowLM.STORED_DEFAULTS.items() if stored.get(k) == v]
     assert dropped  # the fixture shares settings with the old defaults
-    for key in dropped:
-        del desc["lm_config"][key]
-    (copy / "model.json").write_text(json.dumps(desc), encoding="utf-8")
-    lm = load_lm(copy)
-    assert lm.cfg == old.cfg
-    lines = LM_TXT.read_text(encoding="utf-8").splitlines()
-    assert lm.evaluate(lines)["perplexity"] == pytest.approx(old.evaluate(lines)["perplexity"])
+    _reloads_the_same(LEGACY_WINDOW, tmp_path, dropped)
 
 
 def test_defaults_early_stop_and_the_ordering_at_a_small_size():

@@ -20,7 +20,8 @@ _KIND_OPTIONS = {
     "rnn": {"cell": "cell", "layers": "num_layers", "hidden": "hidden_size", "embedding_dim": "embedding_dim",
             "dropout": "dropout", "tie": "tie"},
 }
-_TRAIN_OPTIONS = ("epochs", "batch_size", "bptt", "lr", "seed", "device")
+_TRAIN_OPTIONS = ("epochs", "batch_size", "bptt", "lr", "patience", "anneal_patience", "anneal_factor", "seed",
+                  "device")
 
 
 def add_parsers(sub) -> None:
@@ -72,6 +73,11 @@ def _add_train_parser(sub) -> None:
     t.add_argument("--batch-size", type=int)
     t.add_argument("--bptt", type=int)
     t.add_argument("--lr", type=float)
+    t.add_argument("--patience", type=int, help="epochs without a better held-out perplexity before stopping")
+    t.add_argument("--anneal-patience", type=int,
+                   help="multiply the learning rate by --anneal-factor after this many epochs without a better "
+                        "held-out perplexity (0 = never)")
+    t.add_argument("--anneal-factor", type=float)
     t.add_argument("--seed", type=int)
     t.add_argument("--device", choices=("auto", "cpu", "cuda"))
     add_out_args(t)
@@ -119,10 +125,14 @@ def _configs(args):
 def _check_numbers(args, tc, dc) -> None:
     bad = [(n, v) for n, v in (("--epochs", tc.epochs), ("--batch-size", tc.batch_size), ("--bptt", tc.bptt),
                                ("--min-freq", dc.min_freq), ("--layers", args.layers), ("--hidden", args.hidden),
-                               ("--embedding-dim", args.embedding_dim))
+                               ("--embedding-dim", args.embedding_dim), ("--patience", tc.patience))
            if v is not None and v < 1]
     if args.dropout is not None and not 0 <= args.dropout < 1:
         bad.append(("--dropout", args.dropout))
+    if tc.anneal_patience < 0:
+        bad.append(("--anneal-patience", tc.anneal_patience))
+    if not 0 < tc.anneal_factor <= 1:
+        bad.append(("--anneal-factor", tc.anneal_factor))
     if args.lr is not None and args.lr <= 0:
         bad.append(("--lr", args.lr))
     if args.order is not None and args.kind == "window" and args.order < 2:

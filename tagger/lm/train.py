@@ -34,14 +34,19 @@ class LMTrainConfig:
     lr: float = 5e-3
     clip: float = 1.0
     patience: int = 2           # epochs without a better held-out perplexity
+    anneal_patience: int = 0    # > 0: lr x anneal_factor after every this many epochs without a better one; 0 = off
+    anneal_factor: float = 0.25
     seed: int = 1
     device: str = "auto"
     dev_fraction: float = 0.1   # held out of the training text when no dev text is given
 
 
-# each kind's training defaults: the window LM's measured best Adam rate is lower than the
-# RNN LM's (docs/benchmarks.md, "Defaults"); every other setting is LMTrainConfig's
-TRAIN_DEFAULTS = {"ngram": LMTrainConfig(), "window": LMTrainConfig(lr=1e-3), "rnn": LMTrainConfig()}
+# each kind's training defaults (docs/benchmarks.md, "Defaults"): the window LM's measured
+# best Adam rate is lower than the RNN LM's; the RNN LM divides its rate by 4 after every
+# epoch without a better held-out perplexity (pytorch/examples' word_language_model does the
+# same); every other setting is LMTrainConfig's
+TRAIN_DEFAULTS = {"ngram": LMTrainConfig(), "window": LMTrainConfig(lr=1e-3),
+                  "rnn": LMTrainConfig(anneal_patience=1)}
 
 
 def train_defaults(kind: str) -> LMTrainConfig:
