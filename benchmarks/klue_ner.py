@@ -62,22 +62,31 @@ def append_row(path: Path, row: dict) -> None:
     print(json.dumps(row, ensure_ascii=False), flush=True)
 
 
-def summary(path: Path) -> str:
-    rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
-    rows = [r for r in rows if "tokenizer" in r]   # klue_ensemble.py rows share some files
+def epochs(r: dict) -> str:
+    return f"{r['epochs_run']} ({r['best_epoch']})"
+
+
+def summary(paths: list[Path], seeds: set | None = None) -> str:
+    """One line per (tokenizer, head, settings) over the rows of ``paths`` (of ``seeds`` only
+    when given): eval entity F1 mean ± half the range, its seeds, and the mean dev F1."""
+    rows = [json.loads(x) for path in paths for x in path.read_text().splitlines() if x.strip()]
+    rows = [r for r in rows if "tokenizer" in r and (not seeds or r["seed"] in seeds)]  # klue_ensemble.py rows share some files
     groups: dict = {}
     for r in rows:
-        groups.setdefault((r["tokenizer"], r["head"], " ".join(r["settings"])), []).append(r)
-    lines = ["| tokenizer | head | settings | seeds | eval entity F1 | char macro F1 | wall (tok+train) | epochs (best) | coverage |",
+        groups.setdefault((r["tokenizer"], r["head"], " ".join(r["settings"]), r.get("selftrain", {}).get("kept", 0)),
+                          []).append(r)
+    lines = ["| tokenizer | head | settings | seeds | eval entity F1 | dev F1 | char macro F1 | wall (tok+train) | epochs (best) |",
              "|---|---|---|---|---|---|---|---|---|"]
-    for (tok, head, sets), rs in groups.items():
+    for (tok, head, sets, kept), rs in groups.items():
         f1 = [r["entity_f1"] for r in rs]
         mean = sum(f1) / len(f1)
         spread = f" ± {(max(f1) - min(f1)) / 2:.3f}" if len(f1) > 1 else ""
-        lines.append(f"| {tok} | {head} | {sets or '-'} | {len(rs)} | {mean:.3f}{spread} | "
+        sets = " ".join(x for x in (sets, f"+{kept} silver" if kept else "") if x) or "-"
+        lines.append(f"| {tok} | {head} | {sets} | {', '.join(str(r['seed']) for r in rs)} | {mean:.3f}{spread} | "
+                     f"{sum(r['dev_f1'] for r in rs) / len(rs):.3f} | "
                      f"{sum(r['char_macro_f1'] for r in rs) / len(rs):.3f} | "
                      f"{sum(r['wall_seconds'] for r in rs) / len(rs) / 60:.1f} min | "
-                     f"{rs[0]['epochs_run']} ({rs[0]['best_epoch']}) | {rs[0]['coverage']:.1%} |")
+                     f"{', '.join(epochs(r) for r in rs)} |")
     return "\n".join(lines)
 
 
@@ -88,10 +97,10 @@ def main() -> None:
     ap.add_argument("--set", dest="settings", action="append", default=[])
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "klue.jsonl")
     ap.add_argument("--workdir", type=Path, default=ROOT / "data" / "workspace" / "bench")
-    ap.add_argument("--summary", type=Path)
+    ap.add_argument("--summary", type=Path, nargs="+", help="results files to summarise (with --seeds: those seeds only)")
     args = ap.parse_args()
     if args.summary:
-        print(summary(args.summary))
+        print(summary(args.summary, set(args.seeds) if "--seeds" in sys.argv else None))
         return
     if not (DATA / "train.tsv").exists():
         raise SystemExit(f"KLUE split not found at {DATA}: it lives in ../shared/data beside the repo")

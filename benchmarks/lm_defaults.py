@@ -122,7 +122,8 @@ def _settings(r: dict) -> str:
         return f"order {c['order']}, {c['smoothing']}"
     shape = (f"n={c['order']}, emb {c['embedding_dim']}, hidden {c['hidden_size']}" if "order" in c else
              f"{c['cell']} {c['num_layers']}x{c['hidden_size']}{', tied' if c['tie'] else ''}")
-    return (f"{shape}, dropout {c['dropout']}, lr {t['lr']}, cap {t['epochs']}, patience {t['patience']}")
+    anneal = f", lr /{1 / t['anneal_factor']:g} after {t['anneal_patience']} bad" if t.get("anneal_patience") else ""
+    return (f"{shape}, dropout {c['dropout']}, lr {t['lr']}{anneal}, cap {t['epochs']}, patience {t['patience']}")
 
 
 def write(path: Path, rows: list[dict]) -> None:

@@ -29,7 +29,7 @@ from tagger.lm.common import EOS_ID, NeuralLM, predictable, stream_ids
 class RNNLMConfig:
     """Defaults: the best setting measured to train within about 5 minutes on 2 CPU cores on
     the KLUE-NER split's text and beat the Kneser-Ney 3-gram there (with the rate annealing
-    of ``train_defaults("rnn")``); 1 x 256 with dropout 0.4 is better and about 3x slower
+    of ``train_defaults("rnn")``); 1 x 256 with dropout 0.4 is better at twice the CPU time
     (docs/benchmarks.md, "Defaults")."""
     cell: str = "lstm"        # lstm | gru | rnn
     embedding_dim: int = 128  # must equal hidden_size when tie (the CLI and the app set it so)
