@@ -24,8 +24,8 @@ best epoch's; both figures are reported (``on_message``) and recorded under
 Annealing (``anneal_patience`` > 0, 0 = off): the learning rate is multiplied by
 ``anneal_factor`` after every ``anneal_patience`` epochs in a row without a
 better dev score (Flair's anneal-on-plateau, inside the same early stopping).
-What every trainer
-shares without torch (``TrainConfig``, ``Callback``, ``say``,
+
+What every trainer shares without torch (``TrainConfig``, ``Callback``, ``say``,
 ``holdout_split``) is in :mod:`tagger.training.hooks` and re-exported here."""
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ class EpochLoop:
         self.best_state, self.bad, self.epoch = None, 0, 0
         self.top_k = int(getattr(cfg, "average_top_k", 0) or 0)  # 0 = no averaging (the LM config has none)
         self.top_states: list[dict] = []   # the k best epochs: {"score", "epoch", "state"}, best first
+        self.anneal_every = int(getattr(cfg, "anneal_patience", 0) or 0)  # 0 = no annealing
         self.scoring_only = None           # while the average is scored: the score keep_if_best received
         self.forward, self.method = module, None    # what a step calls: the module, or its DDP wrapper (``distribute``)
 
@@ -139,10 +140,9 @@ class EpochLoop:
         """With ``anneal_patience`` = p > 0: after p, 2p, … epochs in a row without a better dev
         score, multiply the learning rate by ``anneal_factor`` (the rate lives in the optimizer's
         state, so a resumed run continues with it); the epoch's record gets the rate it ends with."""
-        p = int(getattr(self.cfg, "anneal_patience", 0) or 0)
-        if p <= 0:
+        if self.anneal_every <= 0:
             return
-        if self.bad > 0 and self.bad % p == 0:
+        if self.bad > 0 and self.bad % self.anneal_every == 0:
             for g in self.opt.param_groups:
                 g["lr"] *= self.cfg.anneal_factor
             say(self.cbs, f"epoch {self.epoch}: no better dev score for {self.bad} epoch(s); "
